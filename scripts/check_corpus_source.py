@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Check hand-written corpus source files (data/corpus/source/*.jsonl).
+
+Each line is one article:
+  {"doc": "w1-001", "domain": "...", "register": "...",
+   "paragraphs": [[headline_sentence], [sentence, ...], ...]}
+and each sentence is
+  {"text": "...", "label": "neutral_report|attributed_statement|unattributed_claim",
+   "source": "exact substring or null", "cue": "exact substring or null",
+   "hard": "rule N: why" or null}
+
+Usage: check_corpus_source.py FILE [FILE ...]   (prints problems with file:line, then totals)
+"""
+import collections
+import json
+import sys
+
+LABELS = ("neutral_report", "attributed_statement", "unattributed_claim")
+DOMAINS = (
+    "domestic politics", "diplomacy", "war and conflict", "protests and unrest",
+    "economy and markets", "business", "courts and crime", "health", "science",
+    "climate and disasters", "sports", "technology", "education", "local government",
+    "culture", "energy", "transport", "migration", "agriculture",
+)
+REGISTERS = ("wire", "national newspaper", "local news", "analysis", "opinion-tinged", "state media")
+SENTENCE_KEYS = {"text", "label", "source", "cue", "hard"}
+
+
+def check_article(art, where):
+    """Yield problem strings for one parsed article."""
+    for key in ("doc", "domain", "register", "paragraphs"):
+        if key not in art:
+            yield f"{where}: missing key {key!r}"
+            return
+    if art["domain"] not in DOMAINS:
+        yield f"{where}: unknown domain {art['domain']!r} (one of {DOMAINS})"
+    if art["register"] not in REGISTERS:
+        yield f"{where}: unknown register {art['register']!r} (one of {REGISTERS})"
+    pars = art["paragraphs"]
+    if not isinstance(pars, list) or len(pars) < 2 or len(pars[0]) != 1:
+        yield f"{where}: paragraphs must be a list whose first paragraph is the headline alone"
+        return
+    for p, par in enumerate(pars):
+        if not isinstance(par, list) or not par:
+            yield f"{where}: paragraph {p} is empty or not a list"
+            continue
+        for s, sent in enumerate(par):
+            at = f"{where} paragraph {p} sentence {s}"
+            if not isinstance(sent, dict) or set(sent) != SENTENCE_KEYS:
+                yield f"{at}: keys must be exactly {sorted(SENTENCE_KEYS)}"
+                continue
+            text = sent["text"]
+            if not isinstance(text, str) or not text.strip() or text != text.strip() or "\n" in text:
+                yield f"{at}: text must be a non-empty single line without surrounding spaces"
+                continue
+            if sent["label"] not in LABELS:
+                yield f"{at}: unknown label {sent['label']!r}"
+            for span in ("source", "cue"):
+                val = sent[span]
+                if val is not None and (not isinstance(val, str) or val not in text):
+                    yield f"{at}: {span} {val!r} is not an exact substring of the text"
+            if sent["label"] != "attributed_statement" and (sent["source"] or sent["cue"]):
+                yield f"{at}: source/cue are only given for attributed_statement"
+            if sent["label"] == "attributed_statement" and bool(sent["source"]) != bool(sent["cue"]):
+                yield f"{at}: give both source and cue, or neither (quote continuation)"
+            if p > 0 and text[-1] not in '.!?"\u201d\')':
+                yield f"{at}: body sentence should end with . ! ? or a closing quote"
+
+
+PAIR_KEYS = {"group", "domain", "neutral", "attributed", "source", "cue", "unattributed", "kind"}
+PAIR_KINDS = ("vague source", "anonymous official", "hedge", "loaded framing", "motive",
+              "prediction", "judgement", "rhetorical question", "own-paper source", "unnamed quote")
+
+
+def check_pair(pair, where):
+    """Yield problem strings for one minimal-pair group."""
+    if not isinstance(pair, dict) or set(pair) != PAIR_KEYS:
+        yield f"{where}: keys must be exactly {sorted(PAIR_KEYS)}"
+        return
+    if pair["domain"] not in DOMAINS:
+        yield f"{where}: unknown domain {pair['domain']!r}"
+    if pair["kind"] not in PAIR_KINDS:
+        yield f"{where}: unknown kind {pair['kind']!r} (one of {PAIR_KINDS})"
+    texts = [pair[k] for k in ("neutral", "attributed", "unattributed")]
+    if not all(isinstance(t, str) and t.strip() == t and t and "\n" not in t for t in texts):
+        yield f"{where}: the three sentences must be non-empty single lines"
+        return
+    if len(set(texts)) != 3:
+        yield f"{where}: the three sentences must differ"
+    for span in ("source", "cue"):
+        if not isinstance(pair[span], str) or pair[span] not in pair["attributed"]:
+            yield f"{where}: {span} must be an exact substring of the attributed sentence"
+
+
+def main_pairs(paths):
+    kinds, groups, problems = collections.Counter(), set(), 0
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{lineno}"
+                try:
+                    pair = json.loads(line)
+                except json.JSONDecodeError as e:
+                    print(f"{where}: malformed JSON: {e}")
+                    problems += 1
+                    continue
+                found = list(check_pair(pair, where))
+                for msg in found:
+                    print(msg)
+                problems += len(found)
+                if not found:
+                    if pair["group"] in groups:
+                        print(f"{where}: duplicate group id {pair['group']}")
+                        problems += 1
+                    groups.add(pair["group"])
+                    kinds[pair["kind"]] += 1
+    print(f"groups {len(groups)}  problems {problems}")
+    print("  kinds:", dict(kinds))
+    return 1 if problems else 0
+
+
+def main(paths):
+    if paths and all("pairs" in p.rsplit("/", 1)[-1] for p in paths):
+        return main_pairs(paths)
+    labels = collections.Counter()
+    domains = collections.Counter()
+    registers = collections.Counter()
+    docs, n_sent, problems = set(), 0, 0
+    seen_text = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                where = f"{path}:{lineno}"
+                if not line.strip():
+                    continue
+                try:
+                    art = json.loads(line)
+                except json.JSONDecodeError as e:
+                    print(f"{where}: malformed JSON: {e}")
+                    problems += 1
+                    continue
+                found = list(check_article(art, where))
+                for msg in found:
+                    print(msg)
+                problems += len(found)
+                if found:
+                    continue
+                if art["doc"] in docs:
+                    print(f"{where}: duplicate doc id {art['doc']}")
+                    problems += 1
+                docs.add(art["doc"])
+                domains[art["domain"]] += 1
+                registers[art["register"]] += 1
+                for par in art["paragraphs"]:
+                    for sent in par:
+                        n_sent += 1
+                        labels[sent["label"]] += 1
+                        if sent["text"] in seen_text and len(sent["text"]) > 25:
+                            print(f"{where}: sentence repeated from {seen_text[sent['text']]}: {sent['text'][:60]}")
+                            problems += 1
+                        seen_text.setdefault(sent["text"], where)
+    print(f"articles {len(docs)}  sentences {n_sent}  problems {problems}")
+    for lab in LABELS:
+        print(f"  {lab:22s} {labels[lab]:5d}  {labels[lab] / max(n_sent, 1):.1%}")
+    print("  domains:", dict(domains))
+    print("  registers:", dict(registers))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,109 @@
+"""The ``stancelib`` command: ``train``, ``evaluate``, ``predict``, ``backbones``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _cmd_train(ns) -> int:
+    from .trainer import train
+    from .training_args import TrainingArguments
+
+    args = TrainingArguments.from_yaml(ns.config, output_dir=ns.output_dir, max_steps=ns.max_steps, seed=ns.seed)
+    result = train(args, resume=ns.resume)
+    dev = result["metrics"]["dev"]
+    print(f"saved {result['model_dir']}  (dev macro-F1 {dev['macro_f1']:.3f}, accuracy {dev['accuracy']:.3f})")
+    if result.get("model_card"):
+        print(f"model card: {result['model_card']}")
+    return 0
+
+
+def _cmd_evaluate(ns) -> int:
+    from .evaluation import run_evaluation
+
+    table, _ = run_evaluation(ns.model, ns.data, pairs=ns.pairs, pairs_split=ns.pairs_split or None,
+                              out_dir=ns.out, baselines=not ns.no_baselines, record=not ns.no_record)
+    print(table)
+    return 0
+
+
+def _cmd_predict(ns) -> int:
+    from .modeling import StanceClassifier
+
+    if not ns.sentences and not ns.file:
+        print("stancelib predict: give sentences as arguments or --file ARTICLE.txt", file=sys.stderr)
+        return 2
+    clf = StanceClassifier.from_pretrained(ns.model)
+    if ns.file:
+        with open(ns.file, encoding="utf-8") as f:
+            analysis = clf.analyze(f.read())
+        print(json.dumps(analysis.to_dict(), indent=2) if ns.json else analysis.to_table())
+        return 0
+    probs = clf.predict_proba(ns.sentences)
+    labels = clf.predict(ns.sentences)
+    if ns.json:
+        rows = [{"text": t, "label": lab, "probabilities": dict(zip(clf.labels, map(float, p)))}
+                for t, lab, p in zip(ns.sentences, labels, probs)]
+        print(json.dumps(rows, indent=2))
+    else:
+        for text, lab, p in zip(ns.sentences, labels, probs):
+            print(f"{lab or '-':22s} {max(p):.2f}  {text}")
+    return 0
+
+
+def _cmd_backbones(ns) -> int:
+    from .backbones import BACKBONES
+
+    for name, (_, desc) in BACKBONES.items():
+        print(f"{name:12s} {desc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stancelib", description="Who stands behind each sentence of a news text.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="fine-tune a classifier from a YAML config")
+    p.add_argument("--config", required=True, help="YAML file of training arguments (configs/default.yaml)")
+    p.add_argument("--output-dir", help="override output_dir from the config")
+    p.add_argument("--max-steps", type=int, help="override max_steps (a quick smoke run)")
+    p.add_argument("--seed", type=int, help="override seed")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint of an interrupted run")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a model beside both baselines on a labelled file")
+    p.add_argument("--model", required=True, help="model folder (runs/default/model)")
+    p.add_argument("--data", required=True, help="labelled JSONL or CSV file")
+    p.add_argument("--pairs", help="minimal-pair file to score as well")
+    p.add_argument("--pairs-split", default="test", help="which split of the minimal pairs ('' for all; default test)")
+    p.add_argument("--out", help="report folder (default: beside the model, eval-<data name>)")
+    p.add_argument("--no-baselines", action="store_true", help="score the model alone")
+    p.add_argument("--no-record", action="store_true", help="do not write the scores into the model card")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("predict", help="label sentences, or analyse an article with --file")
+    p.add_argument("--model", required=True)
+    p.add_argument("sentences", nargs="*", help="sentences to label")
+    p.add_argument("--file", help="a text file: split into sentences and label each")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("backbones", help="list the named backbones")
+    p.set_defaults(func=_cmd_backbones)
+    return parser
+
+
+def main(argv=None) -> int:
+    ns = build_parser().parse_args(argv)
+    try:
+        return ns.func(ns)
+    except (FileNotFoundError, ValueError, OSError) as e:
+        # data, config and model-folder errors carry their own file:line message
+        print(f"stancelib {ns.command}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

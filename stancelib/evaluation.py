@@ -1,0 +1,166 @@
+"""Evaluation: per-class scores, macro-F1, confusion matrix, minimal pairs, reports.
+
+Any object with ``predict(list_of_texts) -> list_of_labels`` can be evaluated:
+the transformer (``StanceClassifier``) and both baselines share this interface,
+so every report shows them side by side on the same sentences.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from .labels import LABELS
+
+
+def classification_scores(y_true: list[str], y_pred: list[str]) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=list(LABELS), zero_division=0
+    )
+    return {
+        "n": len(y_true),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=list(LABELS), average="macro", zero_division=0)),
+        "per_class": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(LABELS, precision, recall, f1, support)
+        },
+        "labels": list(LABELS),
+        # rows: true label, columns: predicted label, both in LABELS order
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=list(LABELS)).tolist(),
+    }
+
+
+def minimal_pair_scores(records: list[dict], y_pred: list[str]) -> dict:
+    """Accuracy over pair members, and the share of groups with all three members right."""
+    groups: dict[str, list[bool]] = {}
+    for rec, pred in zip(records, y_pred):
+        groups.setdefault(rec["doc"], []).append(rec["label"] == pred)
+    per_label = {
+        name: float(np.mean([p == name for r, p in zip(records, y_pred) if r["label"] == name] or [np.nan]))
+        for name in LABELS
+    }
+    return {
+        "n_groups": len(groups),
+        "accuracy": float(np.mean([ok for oks in groups.values() for ok in oks])) if groups else float("nan"),
+        "groups_all_correct": float(np.mean([all(oks) for oks in groups.values()])) if groups else float("nan"),
+        "recall_per_label": per_label,
+    }
+
+
+def evaluate_system(system, records: list[dict], pair_records: list[dict] | None = None) -> dict:
+    """Score one system on sentence records (and, if given, on minimal-pair records)."""
+    texts = [r["text"] for r in records]
+    report = classification_scores([r["label"] for r in records], list(system.predict(texts)))
+    if pair_records:
+        preds = list(system.predict([r["text"] for r in pair_records]))
+        report["minimal_pairs"] = minimal_pair_scores(pair_records, preds)
+    return report
+
+
+def format_table(reports: dict[str, dict], title: str = "") -> str:
+    """A plain-text table: one row per system, the same columns for all."""
+    short = {"neutral_report": "F1 neutral", "attributed_statement": "F1 attrib", "unattributed_claim": "F1 claim"}
+    header = ["system", "macro-F1", "accuracy", *short.values(), "pairs acc"]
+    rows = []
+    for name, rep in reports.items():
+        pairs = rep.get("minimal_pairs", {}).get("accuracy")
+        rows.append([
+            name, f"{rep['macro_f1']:.3f}", f"{rep['accuracy']:.3f}",
+            *(f"{rep['per_class'][label]['f1']:.3f}" for label in LABELS),
+            "-" if pairs is None else f"{pairs:.3f}",
+        ])
+    widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]
+    fmt = lambda r: "  ".join(str(c).ljust(w) if k == 0 else str(c).rjust(w) for k, (c, w) in enumerate(zip(r, widths)))
+    lines = ([title] if title else []) + [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows]
+    return "\n".join(lines)
+
+
+def plot_confusion_matrix(report: dict, path: str, title: str) -> None:
+    """Write the confusion matrix of ``report`` as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.array(report["confusion_matrix"])
+    fig, ax = plt.subplots(figsize=(5.2, 4.4), dpi=120)
+    ax.imshow(matrix, cmap="Blues")
+    names = [name.replace("_", "\n") for name in report["labels"]]
+    ax.set_xticks(range(len(names)), names, fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for (r, c), v in np.ndenumerate(matrix):
+        ax.text(c, r, str(v), ha="center", va="center", color="white" if v > matrix.max() / 2 else "black")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_reports(reports: dict[str, dict], out_dir: str, meta: dict | None = None) -> str:
+    """Write ``report.json``, one confusion-matrix PNG per system, and ``report.txt``; return the table."""
+    os.makedirs(out_dir, exist_ok=True)
+    table = format_table(reports, title=(meta or {}).get("title", ""))
+    with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
+        json.dump({"meta": meta or {}, "systems": reports}, f, indent=2)
+    with open(os.path.join(out_dir, "report.txt"), "w", encoding="utf-8") as f:
+        f.write(table + "\n")
+    for name, rep in reports.items():
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+        plot_confusion_matrix(rep, os.path.join(out_dir, f"confusion_{safe}.png"), f"{name} (n={rep['n']})")
+    return table
+
+
+def _replace_file(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_split: str | None = "test",
+                   out_dir: str | None = None, baselines: bool = True, record: bool = True) -> tuple[str, dict]:
+    """Evaluate a saved model beside both baselines; write reports; record the scores in the model card.
+
+    The baselines are fitted on the model's own training data (the files named
+    in its metadata), so all systems learn from the same sentences.
+    """
+    import datetime
+
+    from .baselines import RuleBaseline, TfidfBaseline
+    from .data import load_minimal_pairs, read_records
+    from .model_card import render_model_card, write_model_card_copy
+    from .modeling import METADATA_FILE, StanceClassifier
+
+    clf = StanceClassifier.from_pretrained(model_dir)
+    records = read_records(data)
+    pair_records = load_minimal_pairs(pairs, pairs_split) if pairs else None
+    systems = {}
+    if baselines:
+        targs = clf.metadata.get("training_args", {})
+        train_records = read_records(targs["train_file"]) if targs.get("train_file") else []
+        if targs.get("pairs_file"):
+            train_records += load_minimal_pairs(targs["pairs_file"], "train")
+        systems["rule baseline"] = RuleBaseline()
+        if train_records:
+            systems["tfidf+lr"] = TfidfBaseline().fit([r["text"] for r in train_records], [r["label"] for r in train_records])
+    model_name = f"stancelib ({clf.metadata.get('run_name', os.path.basename(os.path.normpath(model_dir)))})"
+    systems[model_name] = clf
+    reports = {name: evaluate_system(system, records, pair_records) for name, system in systems.items()}
+    data_name = os.path.splitext(os.path.basename(data))[0]
+    meta = {"title": f"{data_name}: {len(records)} sentences" + (f", {len(pair_records) // 3} minimal-pair groups" if pair_records else ""),
+            "model": model_dir, "data": data, "pairs": pairs, "pairs_split": pairs_split}
+    table = write_reports(reports, out_dir or os.path.join(model_dir, "..", f"eval-{data_name}"), meta)
+    if record:
+        entry = {"date": datetime.date.today().isoformat(), "data": data, "pairs": pairs, "n": len(records), "systems": reports}
+        clf.metadata.setdefault("evaluations", {})[data_name] = entry
+        _replace_file(os.path.join(model_dir, METADATA_FILE), json.dumps(clf.metadata, indent=2))
+        _replace_file(os.path.join(model_dir, "README.md"), render_model_card(clf.metadata))
+        write_model_card_copy(clf.metadata, clf.metadata.get("training_args", {}).get("model_card_dir"))
+    return table, reports

@@ -1,0 +1,98 @@
+"""Model cards, generated from a model's ``stancelib.json`` metadata.
+
+The card quotes only figures recorded in the metadata by the run itself
+(dev scores at training time, and the reports of ``stancelib evaluate``),
+so every number in it can be traced to a run.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .labels import DESCRIPTIONS, LABELS
+
+
+def _scores_table(evaluations: dict) -> list[str]:
+    lines = []
+    for data_name, ev in evaluations.items():
+        lines += [f"### {data_name}", "", f"Evaluated {ev.get('date', '')} on `{ev.get('data', data_name)}` "
+                  f"({ev.get('n', '?')} sentences){'; minimal pairs: `' + ev['pairs'] + '`' if ev.get('pairs') else ''}.", ""]
+        lines += ["| system | macro-F1 | accuracy | " + " | ".join(f"F1 {n}" for n in LABELS) + " | minimal-pair accuracy |",
+                  "|---|---|---|" + "---|" * len(LABELS) + "---|"]
+        for system, rep in ev["systems"].items():
+            pairs = rep.get("minimal_pairs", {}).get("accuracy")
+            lines.append(f"| {system} | {rep['macro_f1']:.3f} | {rep['accuracy']:.3f} | "
+                         + " | ".join(f"{rep['per_class'][n]['f1']:.3f}" for n in LABELS)
+                         + f" | {'-' if pairs is None else f'{pairs:.3f}'} |")
+        lines.append("")
+    return lines
+
+
+def render_model_card(meta: dict) -> str:
+    args = meta.get("training_args", {})
+    dev = meta.get("metrics", {}).get("dev", {})
+    lines = [
+        "---",
+        "library_name: transformers",
+        "pipeline_tag: text-classification",
+        "language: en",
+        "license: apache-2.0",
+        "tags: [stancelib, news, attribution]",
+        "---",
+        f"# stancelib model: {meta.get('run_name', 'unnamed')}",
+        "",
+        "Labels every sentence of a news text by who stands behind it (scheme: stancelib's LABELS.md):",
+        "",
+        *[f"- `{name}`: {DESCRIPTIONS[name]}" for name in LABELS],
+        "",
+        "## Use",
+        "",
+        "```python",
+        "from stancelib import StanceClassifier",
+        "clf = StanceClassifier.from_pretrained(MODEL_DIR)",
+        'clf.predict("The ministry said 40 people were hurt.")',
+        "```",
+        "",
+        "It is also a plain Hugging Face model: `transformers.pipeline(\"text-classification\", model=MODEL_DIR)`.",
+        "",
+        "## Training",
+        "",
+        f"- backbone: `{args.get('backbone')}`; max_length {args.get('max_length')}; learning rate {args.get('learning_rate')}; "
+        f"batch {args.get('per_device_train_batch_size')}; up to {args.get('num_train_epochs')} epochs "
+        f"(ran {meta.get('epochs_run')}); seed {args.get('seed')}; class weights {meta.get('class_weights')}",
+        f"- {meta.get('n_train')} training sentences, {meta.get('n_dev')} dev sentences; created {meta.get('created')} "
+        f"with stancelib {meta.get('stancelib_version')}",
+        "- data files (sha256):",
+        *[f"  - `{path}`: `{info['sha256'][:16]}`" for path, info in meta.get("data", {}).items()],
+        "",
+        "## Scores",
+        "",
+    ]
+    if dev:
+        lines += [f"Dev split (used for early stopping, so optimistic): macro-F1 {dev['macro_f1']:.3f}, accuracy {dev['accuracy']:.3f}.", ""]
+    if meta.get("evaluations"):
+        lines += _scores_table(meta["evaluations"])
+    else:
+        lines += ["No held-out evaluation recorded yet: run `stancelib evaluate --model MODEL_DIR --data TEST.jsonl`.", ""]
+    lines += [
+        "## Limitations",
+        "",
+        "- Trained on English news written for the project; scores on other outlets, genres and languages will be lower.",
+        "- One label per sentence: a sentence mixing a sourced statement with the writer's judgement gets the label of its main clause.",
+        "- Inputs longer than max_length tokens are truncated; analyse articles with `analyze()`, which labels each sentence.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_model_card_copy(meta: dict, card_dir: str | None) -> str | None:
+    """Copy the card to ``card_dir/<run_name>.md`` (the repository's ``model_cards/``)."""
+    if not card_dir:
+        return None
+    os.makedirs(card_dir, exist_ok=True)
+    path = os.path.join(card_dir, f"{meta.get('run_name', 'model')}.md")
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(render_model_card(meta))
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,229 @@
+"""``StanceClassifier``: load a saved model, predict labels, analyse articles.
+
+A saved model is a plain Hugging Face folder (``config.json`` with our
+``id2label``, ``model.safetensors``, tokenizer files), plus ``stancelib.json``
+(training config, data hashes, metrics) and a model card (``README.md``), so
+``transformers.pipeline("text-classification", model=DIR)`` loads it as it is.
+
+Input rules (documented in the README):
+- ``predict``/``predict_proba`` take one string or a list/tuple of strings;
+  anything else, ``None`` included, raises ``TypeError`` before any work starts.
+- A blank string (empty or whitespace only) has nothing to classify: its label
+  is ``None`` and its probability row is NaN. Other items are unaffected.
+- Long strings are truncated to the model's ``max_length`` tokens (the label
+  then reflects the opening of the text); use ``analyze`` for whole articles,
+  which labels each sentence separately.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .labels import LABELS
+from .sentences import split_sentences
+
+METADATA_FILE = "stancelib.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+class ModelLoadError(OSError):
+    """A model folder is missing or incomplete; the message says what is missing."""
+
+
+@dataclass
+class SentenceAnalysis:
+    start: int
+    end: int
+    text: str
+    label: str | None
+    probabilities: dict[str, float]
+
+
+@dataclass
+class Analysis:
+    """Per-sentence labels of one document, with counts and shares per label."""
+
+    sentences: list[SentenceAnalysis]
+    counts: dict[str, int] = field(default_factory=dict)
+    shares: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        labelled = [s.label for s in self.sentences if s.label is not None]
+        self.counts = {name: labelled.count(name) for name in LABELS}
+        self.shares = {name: (n / len(labelled) if labelled else 0.0) for name, n in self.counts.items()}
+
+    def to_dict(self) -> dict:
+        return {"sentences": [asdict(s) for s in self.sentences], "counts": self.counts, "shares": self.shares}
+
+    def to_table(self, width: int = 80) -> str:
+        short = {"neutral_report": "NEUTRAL", "attributed_statement": "ATTRIB", "unattributed_claim": "CLAIM"}
+        lines = []
+        for s in self.sentences:
+            conf = max(s.probabilities.values()) if s.label else float("nan")
+            text = s.text if len(s.text) <= width else s.text[: width - 3] + "..."
+            lines.append(f"{short.get(s.label, '-'):8s} {conf:4.2f}  {text}")
+        lines.append("")
+        lines.append("  ".join(f"{name}: {self.counts[name]} ({self.shares[name]:.0%})" for name in LABELS))
+        return "\n".join(lines)
+
+
+def _check_texts(texts) -> tuple[list[str], bool]:
+    """Return ``(list_of_texts, was_single)``; raise ``TypeError`` for anything but strings."""
+    if isinstance(texts, str):
+        return [texts], True
+    if isinstance(texts, (list, tuple)):
+        for k, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"item {k} is {type(t).__name__}, not str: every input must be a string")
+        return list(texts), False
+    raise TypeError(f"expected a string or a list of strings, got {type(texts).__name__}")
+
+
+def check_model_dir(path: str) -> None:
+    """Raise ``ModelLoadError`` naming what a model folder lacks."""
+    if not os.path.isdir(path):
+        raise ModelLoadError(f"model folder not found: {path}")
+    missing = [name for name in ("config.json", WEIGHTS_FILE) if not os.path.isfile(os.path.join(path, name))]
+    if not any(os.path.isfile(os.path.join(path, n)) for n in ("tokenizer.json", "vocab.txt")):
+        missing.append("tokenizer.json (or vocab.txt)")
+    if missing:
+        pickles = [n for n in ("pytorch_model.bin", "model.bin") if os.path.isfile(os.path.join(path, n))]
+        hint = " (pickled weights are present but never loaded: convert them to safetensors)" if pickles else ""
+        raise ModelLoadError(f"{path} is not a complete stancelib model: missing {', '.join(missing)}{hint}")
+
+
+def atomic_save(write, target: str) -> None:
+    """Call ``write(tmpdir)`` and move the result to ``target`` in one rename.
+
+    An interrupted save leaves at worst a hidden ``.tmp`` folder beside the
+    target, never a half-written folder under the target's name.
+    """
+    parent = os.path.dirname(os.path.abspath(target)) or "."
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.tmp-", dir=parent)
+    try:
+        write(tmp)
+        old = None
+        if os.path.exists(target):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.old-", dir=parent)
+            os.rmdir(old)
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+class StanceClassifier:
+    """A fine-tuned encoder with a three-way sentence head."""
+
+    def __init__(self, model, tokenizer, max_length: int = 128, metadata: dict | None = None, batch_size: int = 64):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.metadata = metadata or {}
+        self.batch_size = batch_size
+        id2label = {int(k): v for k, v in model.config.id2label.items()}
+        self.labels = tuple(id2label[i] for i in range(len(id2label)))
+        if set(self.labels) != set(LABELS):
+            raise ModelLoadError(f"model labels {self.labels} are not stancelib's labels {LABELS}")
+
+    # ---- loading and saving -------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, path: str, device: str | None = None, batch_size: int = 64) -> "StanceClassifier":
+        """Load a saved model folder (safetensors only, never remote code)."""
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        check_model_dir(path)
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path, use_safetensors=True, local_files_only=True, trust_remote_code=False
+            )
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+        except Exception as e:  # safetensors, JSON and config errors all mean the same to the user
+            raise ModelLoadError(f"{path}: could not load the model ({type(e).__name__}: {e})") from e
+        metadata = {}
+        meta_path = os.path.join(path, METADATA_FILE)
+        if os.path.isfile(meta_path):
+            with open(meta_path, encoding="utf-8") as f:
+                metadata = json.load(f)
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        max_length = int(metadata.get("max_length", 128))
+        return cls(model.to(device), tokenizer, max_length=max_length, metadata=metadata, batch_size=batch_size)
+
+    def save_pretrained(self, path: str, model_card: str | None = None) -> None:
+        """Write the model folder atomically (see ``atomic_save``)."""
+
+        def write(tmp):
+            self.model.save_pretrained(tmp, safe_serialization=True)
+            self.tokenizer.save_pretrained(tmp)
+            with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as f:
+                json.dump(self.metadata | {"max_length": self.max_length, "labels": list(self.labels)}, f, indent=2)
+            if model_card is not None:
+                with open(os.path.join(tmp, "README.md"), "w", encoding="utf-8") as f:
+                    f.write(model_card)
+
+        atomic_save(write, path)
+
+    # ---- prediction ---------------------------------------------------------
+    def _logits(self, texts: list[str], show_progress: bool | None = None) -> np.ndarray:
+        """Logits for non-blank texts, batched by length with dynamic padding."""
+        import torch
+        from tqdm.auto import tqdm
+
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        # Sorting by length keeps padding small inside each batch; order is restored on output.
+        order = sorted(range(len(texts)), key=lambda k: len(texts[k]))
+        batches = [order[k : k + self.batch_size] for k in range(0, len(order), self.batch_size)]
+        if show_progress is None:
+            show_progress = len(batches) > 20
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            for batch in tqdm(batches, desc="predict", unit="batch", disable=not show_progress):
+                enc = self.tokenizer(
+                    [texts[k] for k in batch], padding=True, truncation=True,
+                    max_length=self.max_length, return_tensors="pt",
+                ).to(device)
+                out[batch] = self.model(**enc).logits.float().cpu().numpy()
+        return out
+
+    def predict_proba(self, texts, show_progress: bool | None = None) -> np.ndarray:
+        """Probabilities, shape ``(n, 3)`` (``(3,)`` for one string), columns in ``self.labels`` order."""
+        items, single = _check_texts(texts)
+        probs = np.full((len(items), len(self.labels)), np.nan, dtype=np.float32)
+        live = [k for k, t in enumerate(items) if t.strip()]
+        if live:
+            logits = self._logits([items[k] for k in live], show_progress)
+            logits -= logits.max(axis=1, keepdims=True)
+            exp = np.exp(logits)
+            probs[live] = exp / exp.sum(axis=1, keepdims=True)
+        return probs[0] if single else probs
+
+    def predict(self, texts, show_progress: bool | None = None):
+        """Label names: one string in, one label out; a list in, a list out (``None`` for blank strings)."""
+        items, single = _check_texts(texts)
+        probs = self.predict_proba(items, show_progress)
+        labels = [None if np.isnan(row).any() else self.labels[int(row.argmax())] for row in probs]
+        return labels[0] if single else labels
+
+    def analyze(self, text: str) -> Analysis:
+        """Split ``text`` into sentences and label each (offsets index into ``text``)."""
+        if not isinstance(text, str):
+            raise TypeError(f"analyze expects a string, got {type(text).__name__}")
+        spans = split_sentences(text)
+        sentences = [text[s:e] for s, e in spans]
+        probs = self.predict_proba(sentences) if sentences else np.zeros((0, 3))
+        results = []
+        for (s, e), sent, row in zip(spans, sentences, probs):
+            label = self.labels[int(row.argmax())]
+            results.append(SentenceAnalysis(s, e, sent, label, {n: round(float(p), 4) for n, p in zip(self.labels, row)}))
+        return Analysis(results)

@@ -1,0 +1,201 @@
+"""Fine-tune an encoder into the three-way classifier with ``transformers.Trainer``.
+
+``train(args)`` reads and validates the data, checks that no sentence is in two
+splits, fine-tunes with class weights and early stopping on dev macro-F1,
+keeps the best checkpoint, and writes ``<output_dir>/model`` atomically with
+its metadata and model card.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shutil
+
+import numpy as np
+
+from . import __version__
+from .backbones import resolve_backbone
+from .data import check_disjoint, file_sha256, load_minimal_pairs, read_records, to_dataset
+from .evaluation import classification_scores, minimal_pair_scores
+from .labels import ID2LABEL, LABEL2ID, LABELS
+from .model_card import render_model_card, write_model_card_copy
+from .modeling import StanceClassifier
+from .training_args import TrainingArguments
+
+
+def load_training_data(args: TrainingArguments) -> dict[str, list[dict]]:
+    """Train and dev records (minimal pairs of each split folded in), checked for cross-split leaks."""
+    splits = {"train": read_records(args.train_file), "dev": read_records(args.dev_file)}
+    if args.pairs_file:
+        splits["train"] += load_minimal_pairs(args.pairs_file, "train")
+        splits["dev_pairs"] = load_minimal_pairs(args.pairs_file, "dev")
+    held_out = {}
+    if args.test_file:
+        held_out["test"] = read_records(args.test_file)
+        if args.pairs_file:
+            held_out["test_pairs"] = load_minimal_pairs(args.pairs_file, "test")
+    # the test sets take part in the leak check only; nothing else reads them here
+    check_disjoint({"train": splits["train"], "dev": splits["dev"] + splits.get("dev_pairs", []),
+                    "test": held_out.get("test", []) + held_out.get("test_pairs", [])})
+    return splits
+
+
+def class_weights(args: TrainingArguments, labels: list[str]) -> list[float] | None:
+    if args.class_weights == "none":
+        return None
+    if isinstance(args.class_weights, list):
+        return [float(w) for w in args.class_weights]
+    counts = np.array([labels.count(name) for name in LABELS], dtype=float)
+    if (counts == 0).any():
+        missing = [n for n, c in zip(LABELS, counts) if c == 0]
+        raise ValueError(f"the training data has no sentence labelled {', '.join(missing)}")
+    return (counts.sum() / (len(LABELS) * counts)).tolist()
+
+
+def _make_trainer_class():
+    import torch
+    from transformers import Trainer
+
+    class PartialLabelTrainer(Trainer):
+        """Loss = -log P(label in allowed set), weighted per example.
+
+        For a definite label this is ordinary cross-entropy; for a partial label
+        ("neutral or attributed") it only asks the model to put its mass on the
+        allowed labels. Each example carries a weight: its class weight for a
+        definite label, ``partial_label_weight`` for a partial one, so the clean
+        three-way examples are not drowned by the partial ones (FINDINGS.md).
+        """
+
+        def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+            inputs.pop("labels", None)
+            mask = inputs.pop("label_mask").bool()
+            weight = inputs.pop("weight").to(torch.float32)
+            outputs = model(**inputs)
+            logits = outputs.logits.float()
+            per_example = torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits.masked_fill(~mask, float("-inf")), dim=-1)
+            loss = (per_example * weight).sum() / weight.sum().clamp_min(1e-8)
+            return (loss, outputs) if return_outputs else loss
+
+    return PartialLabelTrainer
+
+
+def _compute_metrics(eval_pred) -> dict:
+    logits, label_ids = eval_pred
+    keep = np.asarray(label_ids) >= 0  # partial labels (-100) take no part in dev scores
+    preds = np.asarray(logits).argmax(axis=-1)[keep]
+    scores = classification_scores([LABELS[k] for k in np.asarray(label_ids)[keep]], [LABELS[k] for k in preds])
+    out = {"macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"]}
+    out.update({f"f1_{name}": scores["per_class"][name]["f1"] for name in LABELS})
+    return out
+
+
+def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=None) -> dict:
+    """Train, save ``<output_dir>/model`` and return a summary (paths and dev metrics).
+
+    ``model``/``tokenizer`` may be passed in (the tests use a tiny random BERT);
+    otherwise they are loaded from ``args.backbone``.
+    """
+    import transformers
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
+
+    transformers.set_seed(args.seed)
+    data_files = [f for f in (args.train_file, args.dev_file, args.pairs_file) if f]
+    data_hashes = {f: {"sha256": file_sha256(f)} for f in data_files}  # what was read, before a long run
+    splits = load_training_data(args)
+    dev_records = splits["dev"] + splits.get("dev_pairs", [])
+
+    if model is None or tokenizer is None:
+        path, local = resolve_backbone(args.backbone)
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, num_labels=len(LABELS), id2label=ID2LABEL, label2id=LABEL2ID,
+            local_files_only=local, use_safetensors=True, trust_remote_code=False,
+        )
+    model.config.id2label, model.config.label2id = dict(ID2LABEL), dict(LABEL2ID)
+    model.config.problem_type = "single_label_classification"
+
+    weights = class_weights(args, [r["label"] for r in splits["train"] if r["label"]])
+
+    def targets(batch):
+        out = {"labels": [], "label_mask": [], "weight": []}
+        for label, allowed in zip(batch["label"], batch["allowed"]):
+            out["labels"].append(LABEL2ID[label] if label else -100)
+            out["label_mask"].append([float(name in allowed) for name in LABELS])
+            if label:
+                out["weight"].append(weights[LABEL2ID[label]] if weights else 1.0)
+            else:
+                out["weight"].append(args.partial_label_weight)
+        return out
+
+    def encode(records):
+        ds = to_dataset(records).map(targets, batched=True)
+        ds = ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length), batched=True)
+        keep = ["input_ids", "attention_mask", "labels", "label_mask", "weight"]
+        return ds.select_columns(keep + (["token_type_ids"] if "token_type_ids" in ds.column_names else []))
+
+    train_ds, dev_ds = encode(splits["train"]), encode(dev_records)
+
+    checkpoint_dir = os.path.join(args.output_dir, "checkpoints")
+    hf_args = transformers.TrainingArguments(
+        output_dir=checkpoint_dir,
+        learning_rate=args.learning_rate,
+        num_train_epochs=args.num_train_epochs,
+        max_steps=args.max_steps,
+        per_device_train_batch_size=args.per_device_train_batch_size,
+        per_device_eval_batch_size=args.per_device_eval_batch_size,
+        weight_decay=args.weight_decay,
+        warmup_steps=args.warmup_ratio,  # a float below 1 is a ratio of all steps in transformers 5
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model="macro_f1",
+        greater_is_better=True,
+        logging_steps=args.logging_steps,
+        seed=args.seed,
+        data_seed=args.seed,
+        use_cpu=args.use_cpu,
+        report_to=[],
+        dataloader_num_workers=0,
+        remove_unused_columns=False,  # label_mask and weight feed the loss, not the model
+    )
+    callbacks = []
+    if args.early_stopping_patience > 0:
+        callbacks.append(transformers.EarlyStoppingCallback(early_stopping_patience=args.early_stopping_patience))
+    trainer = _make_trainer_class()(
+        model=model, args=hf_args, train_dataset=train_ds, eval_dataset=dev_ds,
+        processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=_compute_metrics, callbacks=callbacks,
+    )
+    resume_from = bool(resume and os.path.isdir(checkpoint_dir) and any(
+        d.startswith("checkpoint-") for d in os.listdir(checkpoint_dir)))
+    trainer.train(resume_from_checkpoint=True if resume_from else None)
+
+    clf = StanceClassifier(trainer.model.cpu(), tokenizer, max_length=args.max_length)
+    dev_scores = {"dev": classification_scores([r["label"] for r in splits["dev"]], clf.predict([r["text"] for r in splits["dev"]]))}
+    if splits.get("dev_pairs"):
+        preds = clf.predict([r["text"] for r in splits["dev_pairs"]])
+        dev_scores["dev_minimal_pairs"] = minimal_pair_scores(splits["dev_pairs"], preds)
+
+    clf.metadata = {
+        "stancelib_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "run_name": args.run_name,
+        "training_args": args.to_dict(),
+        "data": data_hashes,
+        "n_train": len(splits["train"]),
+        "n_dev": len(dev_records),
+        "class_weights": weights,
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "epochs_run": trainer.state.epoch,
+        "environment": {"python": platform.python_version(), "transformers": transformers.__version__},
+        "metrics": dev_scores,
+        "evaluations": {},
+    }
+    clf.save_pretrained(args.model_dir, model_card=render_model_card(clf.metadata))
+    card_copy = write_model_card_copy(clf.metadata, args.model_card_dir)
+    if not args.keep_checkpoints:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return {"model_dir": args.model_dir, "model_card": card_copy, "metrics": dev_scores}

@@ -1,0 +1,88 @@
+"""Training arguments: one dataclass, filled from a YAML config file.
+
+Every key of a config file must be a field here; an unknown key is an error
+(a typo such as ``learning_rte`` should not silently train with the default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TrainingArguments:
+    # what to train
+    backbone: str = "minilm-l6"
+    train_file: str = "data/corpus/train.jsonl"
+    dev_file: str = "data/corpus/dev.jsonl"
+    test_file: str | None = "data/corpus/test.jsonl"
+    # minimal-pair groups (split field inside): the train groups join training, the dev groups the dev set
+    pairs_file: str | None = "data/corpus/minimal_pairs.jsonl"
+    output_dir: str = "runs/default"
+    # optimisation
+    max_length: int = 96
+    learning_rate: float = 5e-5
+    num_train_epochs: float = 4.0
+    per_device_train_batch_size: int = 16
+    per_device_eval_batch_size: int = 64
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    # "balanced" (inverse class frequency), "none", or a list of three weights in LABELS order
+    class_weights: str | list[float] = "balanced"
+    # weight of a partial-label example (real news, "neutral or attributed") relative to a definite one
+    partial_label_weight: float = 1.0
+    seed: int = 42
+    # stop when dev macro-F1 has not improved for this many evaluations (0: never stop early)
+    early_stopping_patience: int = 2
+    max_steps: int = -1
+    logging_steps: int = 20
+    use_cpu: bool = True
+    name: str | None = None
+    # a copy of the generated model card goes here (None: only inside the model folder)
+    model_card_dir: str | None = "model_cards"
+    # checkpoints are needed by --resume while a run is unfinished; a finished run drops them
+    keep_checkpoints: bool = False
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if isinstance(self.class_weights, str) and self.class_weights not in ("balanced", "none"):
+            raise ValueError(f"class_weights must be 'balanced', 'none' or three numbers, got {self.class_weights!r}")
+        if isinstance(self.class_weights, list) and len(self.class_weights) != 3:
+            raise ValueError("class_weights needs exactly three numbers, in LABELS order")
+        if self.max_length < 8:
+            raise ValueError("max_length must be at least 8 tokens")
+
+    @property
+    def run_name(self) -> str:
+        return self.name or os.path.basename(os.path.normpath(self.output_dir))
+
+    @property
+    def model_dir(self) -> str:
+        return os.path.join(self.output_dir, "model")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict, where: str = "config") -> "TrainingArguments":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    @classmethod
+    def from_yaml(cls, path: str, **overrides) -> "TrainingArguments":
+        import yaml
+
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"config file not found: {path}")
+        with open(path, encoding="utf-8") as f:
+            values = yaml.safe_load(f) or {}
+        if not isinstance(values, dict):
+            raise ValueError(f"{path}: a config file must be a mapping of settings")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(values, where=path)

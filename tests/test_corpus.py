@@ -1,0 +1,107 @@
+"""The bundled corpus (data/corpus): schema, splits, spans, and that every article rebuilds."""
+
+import collections
+import glob
+import json
+import os
+
+import pytest
+
+from stancelib import LABELS, read_records, split_sentences
+from stancelib.data import check_disjoint, load_minimal_pairs
+
+CORPUS = os.path.join(os.path.dirname(__file__), "..", "data", "corpus")
+SPLITS = ("train", "dev", "test")
+
+
+def raw_rows(name):
+    with open(os.path.join(CORPUS, f"{name}.jsonl"), encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return {name: raw_rows(name) for name in SPLITS}
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return raw_rows("minimal_pairs")
+
+
+def test_splits_load_with_the_project_loader(rows):
+    # read_records validates labels, non-empty text, and that source/cue spans match their text
+    for name in SPLITS:
+        records = read_records(os.path.join(CORPUS, f"{name}.jsonl"))
+        assert len(records) == len(rows[name])
+
+
+def test_schema(rows):
+    keys = {"doc", "i", "start", "end", "text", "label", "source", "cue", "hard", "paragraph", "domain", "register"}
+    for name in SPLITS:
+        for r in rows[name]:
+            assert set(r) == keys, r
+            assert r["label"] in LABELS
+            if r["label"] != "attributed_statement":
+                assert r["source"] is None and r["cue"] is None, r
+            for span in (r["source"], r["cue"]):
+                if span:
+                    assert r["text"][span["start"]:span["end"]] == span["text"]
+
+
+def test_counts_and_label_mix(rows, pairs):
+    everything = [r for name in SPLITS for r in rows[name]]
+    assert len({r["doc"] for r in everything}) >= 300
+    assert len(everything) >= 4000
+    assert len(pairs) >= 300
+    counts = collections.Counter(r["label"] for r in everything)
+    for label in LABELS:
+        assert counts[label] / len(everything) >= 0.20, counts
+    assert len({r["domain"] for r in everything}) >= 12
+    assert len({r["register"] for r in everything}) >= 6
+
+
+def test_splits_are_disjoint_by_article_sentence_and_group(rows, pairs):
+    docs = {name: {r["doc"] for r in rows[name]} for name in SPLITS}
+    assert not (docs["train"] & docs["dev"]) and not (docs["train"] & docs["test"]) and not (docs["dev"] & docs["test"])
+    path = os.path.join(CORPUS, "minimal_pairs.jsonl")
+    check_disjoint({name: read_records(os.path.join(CORPUS, f"{name}.jsonl")) + load_minimal_pairs(path, name)
+                    for name in SPLITS})
+    assert {p["split"] for p in pairs} == set(SPLITS)
+    assert len({p["group"] for p in pairs}) == len(pairs)
+
+
+def test_every_article_rebuilds_from_its_sentences(rows):
+    by_doc = collections.defaultdict(list)
+    for name in SPLITS:
+        for r in rows[name]:
+            by_doc[r["doc"]].append(r)
+    files = glob.glob(os.path.join(CORPUS, "articles", "*.txt"))
+    assert {os.path.basename(f)[:-4] for f in files} == set(by_doc)
+    for doc, sents in by_doc.items():
+        text = open(os.path.join(CORPUS, "articles", f"{doc}.txt"), encoding="utf-8").read()
+        sents.sort(key=lambda r: r["i"])
+        assert [r["i"] for r in sents] == list(range(len(sents)))
+        pos = 0
+        for r in sents:
+            assert text[r["start"]:r["end"]] == r["text"]
+            assert text[pos:r["start"]].strip() == ""  # nothing but whitespace between sentences
+            pos = r["end"]
+        assert text[pos:].strip() == ""
+
+
+def test_sentence_splitter_on_corpus_articles(rows):
+    """Boundary F1 of split_sentences against the corpus's own sentence offsets (target 0.98)."""
+    gold, found, hit = 0, 0, 0
+    by_doc = collections.defaultdict(set)
+    for name in SPLITS:
+        for r in rows[name]:
+            by_doc[r["doc"]].add((r["start"], r["end"]))
+    for doc, spans in by_doc.items():
+        text = open(os.path.join(CORPUS, "articles", f"{doc}.txt"), encoding="utf-8").read()
+        predicted = set(split_sentences(text))
+        gold += len(spans)
+        found += len(predicted)
+        hit += len(spans & predicted)
+    precision, recall = hit / found, hit / gold
+    assert 2 * precision * recall / (precision + recall) >= 0.98

@@ -1,0 +1,52 @@
+import json
+import os
+
+import pytest
+
+from stancelib.evaluation import classification_scores, evaluate_system, format_table, minimal_pair_scores, write_reports
+
+N, A, U = "neutral_report", "attributed_statement", "unattributed_claim"
+
+
+def test_classification_scores_by_hand():
+    y_true = [N, N, A, A, U, U]
+    y_pred = [N, A, A, A, U, N]
+    s = classification_scores(y_true, y_pred)
+    assert s["accuracy"] == pytest.approx(4 / 6)
+    # neutral: P 1/2 R 1/2; attributed: P 2/3 R 1; unattributed: P 1 R 1/2
+    assert s["per_class"][N]["f1"] == pytest.approx(0.5)
+    assert s["per_class"][A]["f1"] == pytest.approx(0.8)
+    assert s["per_class"][U]["f1"] == pytest.approx(2 / 3)
+    assert s["macro_f1"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    assert s["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+
+
+def test_minimal_pair_scores():
+    recs = [{"doc": g, "label": lab} for g in ("g1", "g2") for lab in (N, A, U)]
+    preds = [N, A, U, N, A, N]
+    s = minimal_pair_scores(recs, preds)
+    assert s["n_groups"] == 2 and s["accuracy"] == pytest.approx(5 / 6)
+    assert s["groups_all_correct"] == pytest.approx(0.5)
+    assert s["recall_per_label"][U] == pytest.approx(0.5)
+
+
+class Always:
+    def __init__(self, label):
+        self.label = label
+
+    def predict(self, texts):
+        return [self.label for _ in texts]
+
+
+def test_reports_and_table(tmp_path):
+    recs = [{"text": "x", "label": N, "doc": "g"}, {"text": "y", "label": A, "doc": "g"}, {"text": "z", "label": U, "doc": "g"}]
+    reports = {"always neutral": evaluate_system(Always(N), recs, recs), "always claim": evaluate_system(Always(U), recs)}
+    table = write_reports(reports, str(tmp_path), {"title": "t"})
+    lines = table.splitlines()
+    assert lines[0] == "t" and lines[1].split()[:3] == ["system", "macro-F1", "accuracy"]
+    assert "always neutral" in lines[3] and lines[3].split()[-1] == "0.333" and lines[4].split()[-1] == "-"
+    saved = json.load(open(tmp_path / "report.json"))
+    assert saved["systems"]["always claim"]["accuracy"] == pytest.approx(1 / 3)
+    assert os.path.getsize(tmp_path / "confusion_always_neutral.png") > 1000
+    assert open(tmp_path / "report.txt").read().strip() == table
+    assert format_table(reports).splitlines()[0].startswith("system")

@@ -1,0 +1,134 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from stancelib import LABELS, ModelLoadError, StanceClassifier
+from stancelib.modeling import atomic_save
+
+
+@pytest.fixture
+def clf(saved_tiny_model):
+    return StanceClassifier.from_pretrained(saved_tiny_model)
+
+
+def test_saved_folder_is_a_plain_hf_model(saved_tiny_model):
+    files = set(os.listdir(saved_tiny_model))
+    assert {"config.json", "model.safetensors", "tokenizer.json", "stancelib.json", "README.md"} <= files
+    assert not any(f.endswith((".bin", ".pkl", ".pt")) for f in files)
+    config = json.load(open(os.path.join(saved_tiny_model, "config.json")))
+    assert [config["id2label"][str(i)] for i in range(3)] == list(LABELS)
+    assert config["label2id"] == {name: i for i, name in enumerate(LABELS)}
+
+
+def test_pipeline_loads_unchanged_with_our_label_names(saved_tiny_model):
+    from transformers import pipeline
+
+    pipe = pipeline("text-classification", model=saved_tiny_model)
+    out = pipe(["The ministry said 40 people were hurt.", "Rain fell."])
+    assert all(o["label"] in LABELS for o in out)
+
+
+def test_predict_single_list_and_proba(clf):
+    assert clf.labels == LABELS
+    one = clf.predict("The ministry said 40 people were hurt.")
+    assert one in LABELS
+    many = clf.predict(["A.", "The ministry said 40 people were hurt.", "Rain fell on Monday."])
+    assert len(many) == 3 and many[1] == one
+    probs = clf.predict_proba(["A.", "Rain fell on Monday."])
+    assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    assert clf.predict_proba("Rain.").shape == (3,)
+    assert [clf.labels[k] for k in probs.argmax(1)] == clf.predict(["A.", "Rain fell on Monday."])
+
+
+def test_batching_and_order_do_not_change_results(clf):
+    texts = [f"Sentence number {k} " + "word " * (k % 7) for k in range(23)]
+    clf.batch_size = 4
+    small = clf.predict_proba(texts)
+    clf.batch_size = 64
+    np.testing.assert_allclose(small, clf.predict_proba(texts), atol=1e-5)
+    np.testing.assert_allclose(clf.predict_proba(texts[::-1])[::-1], small, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"bytes", {"text": "x"}])
+def test_wrong_types_raise_type_error(clf, bad):
+    with pytest.raises(TypeError):
+        clf.predict(bad)
+
+
+def test_non_string_item_is_named(clf):
+    with pytest.raises(TypeError, match="item 1 is NoneType"):
+        clf.predict(["Rain fell.", None])
+
+
+def test_blank_strings_get_none_and_do_not_break_the_batch(clf):
+    texts = ["Rain fell.", "", "   \n", "The ministry said 40 people were hurt."]
+    labels = clf.predict(texts)
+    probs = clf.predict_proba(texts)
+    assert labels[1] is None and labels[2] is None
+    assert np.isnan(probs[1]).all() and np.isnan(probs[2]).all()
+    assert labels[0] == clf.predict("Rain fell.") and labels[3] == clf.predict(texts[3])
+    assert clf.predict("") is None
+
+
+def test_long_and_non_english_text_are_labelled(clf):
+    long_text = "The ministry said prices rose. " * 3300  # about 100,000 characters
+    assert len(long_text) > 99_000
+    labels = clf.predict([long_text, "Die Regierung hat am Montag neue Steuern beschlossen.", "政府周一宣布了新税。"])
+    assert all(lab in LABELS for lab in labels)
+    # truncation: the long text is labelled from its first max_length tokens
+    np.testing.assert_allclose(clf.predict_proba(long_text), clf.predict_proba(long_text[:2000]), atol=1e-5)
+
+
+def test_analyze_offsets_counts_and_shares(clf):
+    text = "Storm hits coast\n\nThe storm hit at 9 a.m. on Monday. Officials said 40 homes were damaged.\n"
+    result = clf.analyze(text)
+    assert [s.text for s in result.sentences] == [
+        "Storm hits coast", "The storm hit at 9 a.m. on Monday.", "Officials said 40 homes were damaged."]
+    for s in result.sentences:
+        assert text[s.start:s.end] == s.text and s.label in LABELS
+        assert abs(sum(s.probabilities.values()) - 1) < 1e-3
+    assert sum(result.counts.values()) == 3 and abs(sum(result.shares.values()) - 1) < 1e-9
+    as_dict = result.to_dict()
+    assert json.loads(json.dumps(as_dict))["counts"] == result.counts
+    assert "Storm hits coast" in result.to_table()
+    empty = clf.analyze("   ")
+    assert empty.sentences == [] and empty.shares["neutral_report"] == 0.0
+    with pytest.raises(TypeError):
+        clf.analyze(None)
+
+
+def test_missing_folder_and_missing_files(tmp_path, saved_tiny_model):
+    with pytest.raises(ModelLoadError, match="model folder not found"):
+        StanceClassifier.from_pretrained(str(tmp_path / "nothing"))
+    os.remove(os.path.join(saved_tiny_model, "model.safetensors"))
+    with open(os.path.join(saved_tiny_model, "pytorch_model.bin"), "wb") as f:
+        f.write(b"not loaded")
+    with pytest.raises(ModelLoadError, match=r"missing model\.safetensors.*pickled weights .* never loaded"):
+        StanceClassifier.from_pretrained(saved_tiny_model)
+
+
+def test_corrupt_weights_give_a_clear_error(saved_tiny_model):
+    with open(os.path.join(saved_tiny_model, "model.safetensors"), "wb") as f:
+        f.write(b"\x00" * 64)
+    with pytest.raises(ModelLoadError, match="could not load the model"):
+        StanceClassifier.from_pretrained(saved_tiny_model)
+
+
+def test_interrupted_save_leaves_no_loadable_half_folder(tmp_path, clf):
+    parent = tmp_path / "out"
+    target = str(parent / "model")
+
+    def write_then_fail(tmp):
+        clf.model.save_pretrained(tmp)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_save(write_then_fail, target)
+    assert not os.path.exists(target) and os.listdir(parent) == []
+    # an existing model survives a failed overwrite
+    clf.save_pretrained(target)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_save(write_then_fail, target)
+    assert StanceClassifier.from_pretrained(target).labels == LABELS

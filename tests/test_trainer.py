@@ -1,0 +1,70 @@
+import json
+import os
+
+import pytest
+from safetensors.numpy import load_file
+
+from stancelib import LABELS, StanceClassifier, TrainingArguments
+from stancelib.data import DataError
+from stancelib.trainer import class_weights, train
+from tests.conftest import make_tiny_model, write_jsonl
+
+def tiny_args(tiny_corpus, out, **kw):
+    values = dict(
+        backbone="unused", train_file=tiny_corpus["train"], dev_file=tiny_corpus["dev"],
+        test_file=tiny_corpus["test"], pairs_file=tiny_corpus["pairs"], output_dir=str(out),
+        max_length=32, num_train_epochs=2, per_device_train_batch_size=8, learning_rate=1e-3,
+        logging_steps=1, model_card_dir=str(out / "cards"), seed=7,
+    )
+    values.update(kw)
+    return TrainingArguments(**values)
+
+def test_train_saves_a_complete_model(tmp_path, tiny_corpus, tokenizer):
+    out = tmp_path / "run"
+    result = train(tiny_args(tiny_corpus, out), model=make_tiny_model(tokenizer), tokenizer=tokenizer)
+    model_dir = result["model_dir"]
+    assert model_dir == str(out / "model")
+    meta = json.load(open(os.path.join(model_dir, "stancelib.json")))
+    assert meta["labels"] == list(LABELS) and meta["max_length"] == 32
+    assert meta["n_train"] == 15 + 3  # 15 sentences + one minimal-pair group of three
+    assert set(meta["data"]) == {tiny_corpus["train"], tiny_corpus["dev"], tiny_corpus["pairs"]}
+    assert 0.0 <= meta["metrics"]["dev"]["macro_f1"] <= 1.0
+    assert meta["n_dev"] == 6 + 3 and meta["metrics"]["dev_minimal_pairs"]["n_groups"] == 1
+    card = open(os.path.join(model_dir, "README.md")).read()
+    assert "stancelib model: run" in card and f"{meta['metrics']['dev']['macro_f1']:.3f}" in card
+    assert open(result["model_card"]).read() == card
+    assert not os.path.exists(out / "checkpoints")  # a finished run drops its checkpoints
+    assert StanceClassifier.from_pretrained(model_dir).predict("Rain fell.") in LABELS
+
+def test_same_seed_same_model(tmp_path, tiny_corpus, tokenizer):
+    weights = []
+    for name in ("a", "b"):
+        result = train(tiny_args(tiny_corpus, tmp_path / name), model=make_tiny_model(tokenizer), tokenizer=tokenizer)
+        weights.append(load_file(os.path.join(result["model_dir"], "model.safetensors")))
+    assert weights[0].keys() == weights[1].keys()
+    for key in weights[0]:
+        assert (weights[0][key] == weights[1][key]).all(), key
+
+def test_resume_continues_from_checkpoint(tmp_path, tiny_corpus, tokenizer):
+    out = tmp_path / "run"
+    train(tiny_args(tiny_corpus, out, num_train_epochs=1, keep_checkpoints=True),
+          model=make_tiny_model(tokenizer), tokenizer=tokenizer)
+    assert any(d.startswith("checkpoint-") for d in os.listdir(out / "checkpoints"))
+    result = train(tiny_args(tiny_corpus, out, num_train_epochs=2), model=make_tiny_model(tokenizer),
+                   tokenizer=tokenizer, resume=True)
+    meta = json.load(open(os.path.join(result["model_dir"], "stancelib.json")))
+    assert meta["epochs_run"] == 2.0
+
+def test_leak_between_train_and_test_stops_training(tmp_path, tiny_corpus, tokenizer):
+    leaky = write_jsonl(tmp_path / "leaky_test.jsonl", [{"text": "The team won 3-1 on Saturday.", "label": "neutral_report"}])
+    with pytest.raises(DataError, match="sentence also in split 'train'"):
+        train(tiny_args(tiny_corpus, tmp_path / "x", test_file=leaky), model=make_tiny_model(tokenizer), tokenizer=tokenizer)
+
+def test_class_weights(tiny_corpus):
+    args = TrainingArguments()
+    labels = ["neutral_report"] * 6 + ["attributed_statement"] * 3 + ["unattributed_claim"] * 3
+    assert class_weights(args, labels) == pytest.approx([12 / 18, 12 / 9, 12 / 9])
+    assert class_weights(TrainingArguments(class_weights="none"), labels) is None
+    assert class_weights(TrainingArguments(class_weights=[1, 2, 3]), labels) == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="no sentence labelled unattributed_claim"):
+        class_weights(args, ["neutral_report", "attributed_statement"])
