@@ -30,6 +30,7 @@ from .sentences import split_sentences
 
 METADATA_FILE = "stancelib.json"
 WEIGHTS_FILE = "model.safetensors"
+ONNX_FILE = "model.onnx"
 
 
 class ModelLoadError(OSError):
@@ -85,17 +86,38 @@ def _check_texts(texts) -> tuple[list[str], bool]:
     raise TypeError(f"expected a string or a list of strings, got {type(texts).__name__}")
 
 
-def check_model_dir(path: str) -> None:
-    """Raise ``ModelLoadError`` naming what a model folder lacks."""
+def check_model_dir(path: str, backend: str = "auto") -> str:
+    """Raise ``ModelLoadError`` naming what a model folder lacks; return the backend to use."""
     if not os.path.isdir(path):
         raise ModelLoadError(f"model folder not found: {path}")
-    missing = [name for name in ("config.json", WEIGHTS_FILE) if not os.path.isfile(os.path.join(path, name))]
-    if not any(os.path.isfile(os.path.join(path, n)) for n in ("tokenizer.json", "vocab.txt")):
+    has = lambda name: os.path.isfile(os.path.join(path, name))  # noqa: E731
+    if backend == "auto":
+        backend = "torch" if has(WEIGHTS_FILE) or not has(ONNX_FILE) else "onnx"
+    if backend not in ("torch", "onnx"):
+        raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', got {backend!r}")
+    missing = [name for name in ("config.json", WEIGHTS_FILE if backend == "torch" else ONNX_FILE) if not has(name)]
+    if not (has("tokenizer.json") or has("vocab.txt")):
         missing.append("tokenizer.json (or vocab.txt)")
     if missing:
-        pickles = [n for n in ("pytorch_model.bin", "model.bin") if os.path.isfile(os.path.join(path, n))]
+        pickles = [n for n in ("pytorch_model.bin", "model.bin") if has(n)]
         hint = " (pickled weights are present but never loaded: convert them to safetensors)" if pickles else ""
         raise ModelLoadError(f"{path} is not a complete stancelib model: missing {', '.join(missing)}{hint}")
+    return backend
+
+
+class TorchRunner:
+    """Runs a PyTorch sequence-classification model on a tokenised batch (numpy in, logits out)."""
+
+    def __init__(self, model):
+        self.model = model.eval()
+
+    def __call__(self, batch: dict) -> np.ndarray:
+        import torch
+
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            tensors = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
+            return self.model(**tensors).logits.float().cpu().numpy()
 
 
 def atomic_save(write, target: str) -> None:
@@ -125,30 +147,45 @@ def atomic_save(write, target: str) -> None:
 class StanceClassifier:
     """A fine-tuned encoder with a three-way sentence head."""
 
-    def __init__(self, model, tokenizer, max_length: int = 128, metadata: dict | None = None, batch_size: int = 64):
-        self.model = model.eval()
+    def __init__(self, model, tokenizer, max_length: int = 128, metadata: dict | None = None, batch_size: int = 64,
+                 runner=None, config=None):
+        """``model`` is a PyTorch model; for another backend pass ``model=None``, a ``runner``
+        (tokenised numpy batch -> logits) and the model's ``config``."""
+        self.model = model.eval() if model is not None else None
+        self.runner = runner or TorchRunner(model)
+        self.config = config if config is not None else model.config
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.metadata = metadata or {}
         self.batch_size = batch_size
-        id2label = {int(k): v for k, v in model.config.id2label.items()}
+        id2label = {int(k): v for k, v in self.config.id2label.items()}
         self.labels = tuple(id2label[i] for i in range(len(id2label)))
         if set(self.labels) != set(LABELS):
             raise ModelLoadError(f"model labels {self.labels} are not stancelib's labels {LABELS}")
 
     # ---- loading and saving -------------------------------------------------
     @classmethod
-    def from_pretrained(cls, path: str, device: str | None = None, batch_size: int = 64) -> "StanceClassifier":
-        """Load a saved model folder (safetensors only, never remote code)."""
+    def from_pretrained(cls, path: str, device: str | None = None, batch_size: int = 64,
+                        backend: str = "auto") -> "StanceClassifier":
+        """Load a saved model folder: safetensors weights (``backend="torch"``) or an exported
+        ``model.onnx`` (``backend="onnx"``); ``"auto"`` takes what the folder holds, PyTorch first.
+        Never pickles, never remote code."""
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-        check_model_dir(path)
+        backend = check_model_dir(path, backend)
         try:
-            model = AutoModelForSequenceClassification.from_pretrained(
-                path, use_safetensors=True, local_files_only=True, trust_remote_code=False
-            )
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+            if backend == "onnx":
+                from .onnx_backend import OnnxRunner
+
+                config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+                model, runner = None, OnnxRunner(os.path.join(path, ONNX_FILE))
+            else:
+                model = AutoModelForSequenceClassification.from_pretrained(
+                    path, use_safetensors=True, local_files_only=True, trust_remote_code=False
+                )
+                config, runner = model.config, None
         except Exception as e:  # safetensors, JSON and config errors all mean the same to the user
             raise ModelLoadError(f"{path}: could not load the model ({type(e).__name__}: {e})") from e
         metadata = {}
@@ -156,12 +193,16 @@ class StanceClassifier:
         if os.path.isfile(meta_path):
             with open(meta_path, encoding="utf-8") as f:
                 metadata = json.load(f)
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         max_length = int(metadata.get("max_length", 128))
-        return cls(model.to(device), tokenizer, max_length=max_length, metadata=metadata, batch_size=batch_size)
+        if model is not None:
+            model = model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        return cls(model, tokenizer, max_length=max_length, metadata=metadata, batch_size=batch_size,
+                   runner=runner, config=config)
 
     def save_pretrained(self, path: str, model_card: str | None = None) -> None:
         """Write the model folder atomically (see ``atomic_save``)."""
+        if self.model is None:
+            raise ValueError("only a PyTorch-backed classifier can be saved; export ONNX with `stancelib export`")
 
         def write(tmp):
             self.model.save_pretrained(tmp, safe_serialization=True)
@@ -177,7 +218,6 @@ class StanceClassifier:
     # ---- prediction ---------------------------------------------------------
     def _logits(self, texts: list[str], show_progress: bool | None = None) -> np.ndarray:
         """Logits for non-blank texts, batched by length with dynamic padding."""
-        import torch
         from tqdm.auto import tqdm
 
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
@@ -186,14 +226,12 @@ class StanceClassifier:
         batches = [order[k : k + self.batch_size] for k in range(0, len(order), self.batch_size)]
         if show_progress is None:
             show_progress = len(batches) > 20
-        device = next(self.model.parameters()).device
-        with torch.inference_mode():
-            for batch in tqdm(batches, desc="predict", unit="batch", disable=not show_progress):
-                enc = self.tokenizer(
-                    [texts[k] for k in batch], padding=True, truncation=True,
-                    max_length=self.max_length, return_tensors="pt",
-                ).to(device)
-                out[batch] = self.model(**enc).logits.float().cpu().numpy()
+        for batch in tqdm(batches, desc="predict", unit="batch", disable=not show_progress):
+            enc = self.tokenizer(
+                [texts[k] for k in batch], padding=True, truncation=True,
+                max_length=self.max_length, return_tensors="np",
+            )
+            out[batch] = self.runner(dict(enc))
         return out
 
     def predict_proba(self, texts, show_progress: bool | None = None) -> np.ndarray:

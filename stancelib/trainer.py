@@ -172,6 +172,9 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     resume_from = bool(resume and os.path.isdir(checkpoint_dir) and any(
         d.startswith("checkpoint-") for d in os.listdir(checkpoint_dir)))
     trainer.train(resume_from_checkpoint=True if resume_from else None)
+    if not trainer.is_world_process_zero():
+        # under torchrun / accelerate launch, rank 0 alone scores and saves the one model
+        return {"model_dir": args.model_dir, "model_card": None, "metrics": {}}
 
     clf = StanceClassifier(trainer.model.cpu(), tokenizer, max_length=args.max_length)
     dev_scores = {"dev": classification_scores([r["label"] for r in splits["dev"]], clf.predict([r["text"] for r in splits["dev"]]))}
