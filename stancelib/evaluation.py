@@ -52,27 +52,54 @@ def minimal_pair_scores(records: list[dict], y_pred: list[str]) -> dict:
     }
 
 
+def _predict_with_probs(system, texts: list[str]):
+    """Labels and (n, 3) probabilities in LABELS order from one pass (probabilities may be None)."""
+    if not hasattr(system, "predict_proba"):
+        return list(system.predict(texts)), None
+    probs = np.asarray(system.predict_proba(texts), dtype=np.float64)
+    order = [list(getattr(system, "labels", LABELS)).index(name) for name in LABELS]
+    probs = probs[:, order]
+    return [LABELS[k] for k in probs.argmax(axis=1)], probs
+
+
+def calibration_scores(probs: np.ndarray, label_ids: np.ndarray, temperature: float | None = None) -> dict:
+    """Expected calibration error; with the system's fitted temperature also the uncalibrated ECE."""
+    from .calibration import expected_calibration_error, softmax
+
+    out = {"ece": expected_calibration_error(probs, label_ids)}
+    if temperature is not None:
+        # p = softmax(z / T), so softmax(T * log p) = softmax(z): the raw probabilities, without a second pass
+        out["ece_uncalibrated"] = expected_calibration_error(softmax(temperature * np.log(np.clip(probs, 1e-30, 1))), label_ids)
+        out["temperature"] = temperature
+    return out
+
+
 def evaluate_system(system, records: list[dict], pair_records: list[dict] | None = None) -> dict:
     """Score one system on sentence records (and, if given, on minimal-pair records)."""
-    texts = [r["text"] for r in records]
-    report = classification_scores([r["label"] for r in records], list(system.predict(texts)))
+    preds, probs = _predict_with_probs(system, [r["text"] for r in records])
+    report = classification_scores([r["label"] for r in records], preds)
+    if probs is not None:
+        label_ids = np.array([LABELS.index(r["label"]) for r in records])
+        report["calibration"] = calibration_scores(probs, label_ids, getattr(system, "temperature", None))
     if pair_records:
-        preds = list(system.predict([r["text"] for r in pair_records]))
-        report["minimal_pairs"] = minimal_pair_scores(pair_records, preds)
+        pair_preds, _ = _predict_with_probs(system, [r["text"] for r in pair_records])
+        report["minimal_pairs"] = minimal_pair_scores(pair_records, pair_preds)
     return report
 
 
 def format_table(reports: dict[str, dict], title: str = "") -> str:
     """A plain-text table: one row per system, the same columns for all."""
     short = {"neutral_report": "F1 neutral", "attributed_statement": "F1 attrib", "unattributed_claim": "F1 claim"}
-    header = ["system", "macro-F1", "accuracy", *short.values(), "pairs acc"]
+    header = ["system", "macro-F1", "accuracy", *short.values(), "pairs acc", "ECE"]
     rows = []
     for name, rep in reports.items():
         pairs = rep.get("minimal_pairs", {}).get("accuracy")
+        cal = rep.get("calibration", {})
+        ece = "-" if "ece" not in cal else f"{cal['ece']:.3f}" + (f" ({cal['ece_uncalibrated']:.3f} raw)" if "ece_uncalibrated" in cal else "")
         rows.append([
             name, f"{rep['macro_f1']:.3f}", f"{rep['accuracy']:.3f}",
             *(f"{rep['per_class'][label]['f1']:.3f}" for label in LABELS),
-            "-" if pairs is None else f"{pairs:.3f}",
+            "-" if pairs is None else f"{pairs:.3f}", ece,
         ])
     widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]
     fmt = lambda r: "  ".join(str(c).ljust(w) if k == 0 else str(c).rjust(w) for k, (c, w) in enumerate(zip(r, widths)))

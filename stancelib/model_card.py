@@ -17,13 +17,18 @@ def _scores_table(evaluations: dict) -> list[str]:
     for data_name, ev in evaluations.items():
         lines += [f"### {data_name}", "", f"Evaluated {ev.get('date', '')} on `{ev.get('data', data_name)}` "
                   f"({ev.get('n', '?')} sentences){'; minimal pairs: `' + ev['pairs'] + '`' if ev.get('pairs') else ''}.", ""]
-        lines += ["| system | macro-F1 | accuracy | " + " | ".join(f"F1 {n}" for n in LABELS) + " | minimal-pair accuracy |",
-                  "|---|---|---|" + "---|" * len(LABELS) + "---|"]
+        lines += ["| system | macro-F1 | accuracy | " + " | ".join(f"F1 {n}" for n in LABELS)
+                  + " | minimal-pair accuracy | ECE (uncalibrated) |",
+                  "|---|---|---|" + "---|" * len(LABELS) + "---|---|"]
         for system, rep in ev["systems"].items():
             pairs = rep.get("minimal_pairs", {}).get("accuracy")
+            cal = rep.get("calibration", {})
+            ece = f"{cal['ece']:.3f}" if "ece" in cal else "-"
+            if "ece_uncalibrated" in cal:
+                ece += f" ({cal['ece_uncalibrated']:.3f})"
             lines.append(f"| {system} | {rep['macro_f1']:.3f} | {rep['accuracy']:.3f} | "
                          + " | ".join(f"{rep['per_class'][n]['f1']:.3f}" for n in LABELS)
-                         + f" | {'-' if pairs is None else f'{pairs:.3f}'} |")
+                         + f" | {'-' if pairs is None else f'{pairs:.3f}'} | {ece} |")
         lines.append("")
     return lines
 
@@ -70,6 +75,12 @@ def render_model_card(meta: dict) -> str:
     ]
     if dev:
         lines += [f"Dev split (used for early stopping, so optimistic): macro-F1 {dev['macro_f1']:.3f}, accuracy {dev['accuracy']:.3f}.", ""]
+    cal = meta.get("calibration")
+    if cal:
+        lines += [f"Calibration: temperature {cal['temperature']:.3f} fitted on the dev split; dev ECE "
+                  f"{cal['dev_ece_before']:.3f} before, {cal['dev_ece_after']:.3f} after. "
+                  "Probabilities are calibrated by default; `predict(texts, min_confidence=p)` returns "
+                  "`\"uncertain\"` below p.", ""]
     if meta.get("evaluations"):
         lines += _scores_table(meta["evaluations"])
     else:

@@ -25,12 +25,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .calibration import softmax
 from .labels import LABELS
 from .sentences import split_sentences
 
 METADATA_FILE = "stancelib.json"
 WEIGHTS_FILE = "model.safetensors"
 ONNX_FILE = "model.onnx"
+UNCERTAIN = "uncertain"  # what predict(..., min_confidence=...) returns below the threshold
 
 
 class ModelLoadError(OSError):
@@ -158,6 +160,8 @@ class StanceClassifier:
         self.max_length = max_length
         self.metadata = metadata or {}
         self.batch_size = batch_size
+        # temperature scaling fitted on the dev split at training time (1.0: uncalibrated)
+        self.temperature = float(self.metadata.get("calibration", {}).get("temperature", 1.0))
         id2label = {int(k): v for k, v in self.config.id2label.items()}
         self.labels = tuple(id2label[i] for i in range(len(id2label)))
         if set(self.labels) != set(LABELS):
@@ -234,23 +238,38 @@ class StanceClassifier:
             out[batch] = self.runner(dict(enc))
         return out
 
-    def predict_proba(self, texts, show_progress: bool | None = None) -> np.ndarray:
-        """Probabilities, shape ``(n, 3)`` (``(3,)`` for one string), columns in ``self.labels`` order."""
+    def predict_proba(self, texts, show_progress: bool | None = None, calibrated: bool = True) -> np.ndarray:
+        """Probabilities, shape ``(n, 3)`` (``(3,)`` for one string), columns in ``self.labels`` order.
+
+        ``calibrated=True`` applies the temperature fitted on the dev split at
+        training time; it never changes which label is most probable.
+        """
         items, single = _check_texts(texts)
         probs = np.full((len(items), len(self.labels)), np.nan, dtype=np.float32)
         live = [k for k, t in enumerate(items) if t.strip()]
         if live:
             logits = self._logits([items[k] for k in live], show_progress)
-            logits -= logits.max(axis=1, keepdims=True)
-            exp = np.exp(logits)
-            probs[live] = exp / exp.sum(axis=1, keepdims=True)
+            probs[live] = softmax(logits, self.temperature if calibrated else 1.0)
         return probs[0] if single else probs
 
-    def predict(self, texts, show_progress: bool | None = None):
-        """Label names: one string in, one label out; a list in, a list out (``None`` for blank strings)."""
+    def predict(self, texts, show_progress: bool | None = None, min_confidence: float | None = None):
+        """Label names: one string in, one label out; a list in, a list out.
+
+        Blank strings get ``None``. With ``min_confidence``, a sentence whose most
+        probable label has a (calibrated) probability below it gets ``"uncertain"``.
+        """
         items, single = _check_texts(texts)
+        if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must lie in [0, 1], got {min_confidence}")
         probs = self.predict_proba(items, show_progress)
-        labels = [None if np.isnan(row).any() else self.labels[int(row.argmax())] for row in probs]
+        labels = []
+        for row in probs:
+            if np.isnan(row).any():
+                labels.append(None)
+            elif min_confidence is not None and row.max() < min_confidence:
+                labels.append(UNCERTAIN)
+            else:
+                labels.append(self.labels[int(row.argmax())])
         return labels[0] if single else labels
 
     def analyze(self, text: str) -> Analysis:

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import __version__
 from .backbones import resolve_backbone
+from .calibration import expected_calibration_error, fit_temperature, softmax
 from .data import check_disjoint, file_sha256, load_minimal_pairs, read_records, to_dataset
 from .evaluation import classification_scores, minimal_pair_scores
 from .labels import ID2LABEL, LABEL2ID, LABELS
@@ -177,6 +178,18 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         return {"model_dir": args.model_dir, "model_card": None, "metrics": {}}
 
     clf = StanceClassifier(trainer.model.cpu(), tokenizer, max_length=args.max_length)
+    # temperature scaling on the dev split (definite labels only); it never changes a prediction
+    definite = [r for r in dev_records if r["label"]]
+    dev_logits = clf._logits([r["text"] for r in definite])
+    dev_ids = np.array([LABEL2ID[r["label"]] for r in definite])
+    temperature = fit_temperature(dev_logits, dev_ids)
+    clf.temperature = temperature
+    calibration = {
+        "temperature": temperature,
+        "fitted_on": "dev",
+        "dev_ece_before": expected_calibration_error(softmax(dev_logits), dev_ids),
+        "dev_ece_after": expected_calibration_error(softmax(dev_logits, temperature), dev_ids),
+    }
     dev_scores = {"dev": classification_scores([r["label"] for r in splits["dev"]], clf.predict([r["text"] for r in splits["dev"]]))}
     if splits.get("dev_pairs"):
         preds = clf.predict([r["text"] for r in splits["dev_pairs"]])
@@ -191,6 +204,7 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         "n_train": len(splits["train"]),
         "n_dev": len(dev_records),
         "class_weights": weights,
+        "calibration": calibration,
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "epochs_run": trainer.state.epoch,
         "environment": {"python": platform.python_version(), "transformers": transformers.__version__},

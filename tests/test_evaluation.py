@@ -1,6 +1,8 @@
 import json
 import os
 
+import numpy as np
+
 import pytest
 
 from stancelib.evaluation import classification_scores, evaluate_system, format_table, minimal_pair_scores, write_reports
@@ -44,9 +46,32 @@ def test_reports_and_table(tmp_path):
     table = write_reports(reports, str(tmp_path), {"title": "t"})
     lines = table.splitlines()
     assert lines[0] == "t" and lines[1].split()[:3] == ["system", "macro-F1", "accuracy"]
-    assert "always neutral" in lines[3] and lines[3].split()[-1] == "0.333" and lines[4].split()[-1] == "-"
+    # columns end with: pairs accuracy, ECE ("-" for a system without probabilities)
+    assert "always neutral" in lines[3] and lines[3].split()[-2:] == ["0.333", "-"] and lines[4].split()[-2:] == ["-", "-"]
     saved = json.load(open(tmp_path / "report.json"))
     assert saved["systems"]["always claim"]["accuracy"] == pytest.approx(1 / 3)
     assert os.path.getsize(tmp_path / "confusion_always_neutral.png") > 1000
     assert open(tmp_path / "report.txt").read().strip() == table
     assert format_table(reports).splitlines()[0].startswith("system")
+
+
+class Confident:
+    """Always 90% sure of the true label's neighbour: wrong and over-confident."""
+
+    labels = (U, N, A)  # a different column order, to check that reports reorder it
+    temperature = 2.0
+
+    def predict_proba(self, texts):
+        return np.array([[0.05, 0.9, 0.05] for _ in texts])
+
+    def predict(self, texts):
+        return [N for _ in texts]
+
+
+def test_evaluate_system_uses_probabilities_in_the_systems_label_order():
+    recs = [{"text": "x", "label": N, "doc": "g"}, {"text": "y", "label": A, "doc": "g"}]
+    rep = evaluate_system(Confident(), recs)
+    assert rep["accuracy"] == pytest.approx(0.5)
+    cal = rep["calibration"]
+    assert cal["ece"] == pytest.approx(abs(0.5 - 0.9))
+    assert cal["temperature"] == 2.0 and cal["ece_uncalibrated"] > cal["ece"]  # T=2 had softened a sharper raw model

@@ -132,3 +132,18 @@ def test_interrupted_save_leaves_no_loadable_half_folder(tmp_path, clf):
     with pytest.raises(KeyboardInterrupt):
         atomic_save(write_then_fail, target)
     assert StanceClassifier.from_pretrained(target).labels == LABELS
+
+
+def test_min_confidence_and_calibration(clf):
+    texts = ["Rain fell.", "The ministry said 40 people were hurt.", ""]
+    probs = clf.predict_proba(texts)
+    top = np.nanmax(probs[:2], axis=1)
+    assert clf.predict(texts, min_confidence=0.0)[:2] == clf.predict(texts[:2])
+    labels = clf.predict(texts, min_confidence=float(top.max()) + 1e-6)
+    assert labels == ["uncertain", "uncertain", None]
+    with pytest.raises(ValueError):
+        clf.predict(texts, min_confidence=1.5)
+    clf.temperature = 3.0
+    softer = clf.predict_proba(texts[:2])
+    raw = clf.predict_proba(texts[:2], calibrated=False)
+    assert (softer.argmax(1) == raw.argmax(1)).all() and (softer.max(1) <= raw.max(1) + 1e-6).all()

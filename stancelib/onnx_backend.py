@@ -1,0 +1,56 @@
+"""Run an exported ``model.onnx`` with onnxruntime (CPU): the ONNX ``runner`` of ``StanceClassifier``.
+
+A runner takes the tokenizer's numpy batch (``input_ids``, ``attention_mask``,
+``token_type_ids``) and returns float32 logits of shape ``(n, num_labels)``.
+Export a model folder with ``stancelib export --model DIR --format onnx``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the ONNX backend needs onnxruntime, which is not installed: pip install onnxruntime"
+        ) from e
+    return onnxruntime
+
+
+class OnnxRunner:
+    """An onnxruntime ``InferenceSession`` on the CPU, called like ``TorchRunner``.
+
+    ``intra_op_num_threads=None`` leaves the thread count to onnxruntime (one per
+    physical core); pass a number to pin it.
+    """
+
+    def __init__(self, path: str, intra_op_num_threads: int | None = None):
+        ort = _import_onnxruntime()
+        self.path = path
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.inter_op_num_threads = 1
+        if intra_op_num_threads is not None:
+            options.intra_op_num_threads = int(intra_op_num_threads)
+        options.log_severity_level = 3  # errors only: no warnings about unused initialisers
+        self.session = ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+        self.input_names = tuple(i.name for i in self.session.get_inputs())
+        outputs = [o.name for o in self.session.get_outputs()]
+        self.output_name = "logits" if "logits" in outputs else outputs[0]
+
+    def __call__(self, batch: dict) -> np.ndarray:
+        if "token_type_ids" in self.input_names and "token_type_ids" not in batch and "input_ids" in batch:
+            batch = dict(batch, token_type_ids=np.zeros_like(batch["input_ids"]))  # one segment
+        missing = [name for name in self.input_names if name not in batch]
+        if missing:
+            raise KeyError(f"{self.path} needs inputs {list(self.input_names)}; the batch lacks {missing}")
+        feed = {name: np.ascontiguousarray(batch[name], dtype=np.int64) for name in self.input_names}
+        (logits,) = self.session.run([self.output_name], feed)
+        return np.asarray(logits, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"OnnxRunner({self.path!r})"

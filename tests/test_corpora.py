@@ -1,0 +1,457 @@
+"""Adapters for the real news corpora (stancelib.corpora).
+
+Unit tests build tiny synthetic corpora in each corpus's exact file format with
+sentences invented for these tests (no corpus text is ever copied here). The
+tests marked ``shared_data`` read the real corpora from ../shared/data and skip
+when that folder is absent.
+"""
+
+import csv
+import os
+
+import pytest
+
+from stancelib.corpora import (
+    HELD_OUT,
+    cue_qualifies,
+    load_babe,
+    load_checkthat,
+    load_newssd,
+    load_polnear,
+    source_kind,
+    text_key,
+    trainable_records,
+)
+from stancelib.data import validate_record
+from stancelib.sentences import split_sentences
+
+SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+NONE = ["neutral_report", "unattributed_claim"]
+OBJ = ["neutral_report", "attributed_statement"]
+ALL = ["neutral_report", "attributed_statement", "unattributed_claim"]
+
+
+# --------------------------------------------------------------------------- synthetic corpora
+
+ARTICLE = (
+    "Ferry fares to rise in spring\n"
+    "\n"
+    "The harbour board raised ferry fares by 8 percent on Monday. "
+    "Port director Mira Solberg said the increase would pay for two new boats. "
+    "\u201cWe have waited ten years for this,\u201d Solberg added. "
+    "\u201cThe old boats are falling apart and the crews deserve better.\u201d "
+    "Residents believe the fares are already too high. "
+    "She told reporters the board would review prices next year. "
+    "Critics say the fares will drive visitors away. "
+    "A spokesman said the timetable is unchanged. "
+    "The first new boat is due in May.\n"
+)
+ORPHAN_PRONOUN = "It rained all week.\nHe said the roads were closed.\nThe bakery opened at noon.\n"
+
+
+class Brat:
+    """Writes a brat .ann file with spans located by substring."""
+
+    def __init__(self, text):
+        self.text, self.lines, self.t, self.e = text, [], 0, 0
+
+    def span(self, kind, *pieces):
+        """Each piece is a unique substring, or (substring, unique longer text that holds it)."""
+        segs = []
+        for piece in pieces:
+            piece, around = piece if isinstance(piece, tuple) else (piece, piece)
+            assert self.text.count(around) == 1, around
+            start = self.text.index(around) + around.index(piece)
+            segs.append((start, start + len(piece)))
+        self.t += 1
+        offsets = ";".join(f"{a} {b}" for a, b in segs)
+        self.lines.append(f"T{self.t}\t{kind} {offsets}\t{' '.join(self.text[a:b] for a, b in segs)}")
+        return f"T{self.t}"
+
+    def attribution(self, source, cue, content, content_pieces=None, no_source=False):
+        ids = {}
+        if source:
+            ids["Source"] = self.span("Source", source)
+        ids["Cue"] = self.span("Cue", cue)
+        ids["Content"] = self.span("Content", *(content_pieces or [content]))
+        kind = "Attribution-no-source" if no_source else "Attribution"
+        trigger = self.span(kind, cue)
+        self.e += 1
+        args = " ".join(f"{role}:{tid}" for role, tid in ids.items())
+        self.lines.append(f"E{self.e}\t{kind}:{trigger} {args}")
+
+    def write(self, path):
+        path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+
+
+def write_polnear(root, split, name, text, brat, extra_annotators=()):
+    base = root / "polnear" / "data" / split
+    (base / "text").mkdir(parents=True, exist_ok=True)
+    (base / "attributions").mkdir(parents=True, exist_ok=True)
+    (base / "text" / f"{name}.txt").write_text(text, encoding="utf-8", newline="")
+    brat.write(base / "attributions" / f"{name}_a1f0.ann")
+    for suffix, other in extra_annotators:
+        other.write(base / "attributions" / f"{name}_{suffix}.ann")
+
+
+def ferry_brat():
+    b = Brat(ARTICLE)
+    b.attribution("Port director Mira Solberg", ("said", "Solberg said"), "the increase would pay for two new boats")
+    # a quote split over two sentences: one discontinuous Content span
+    b.attribution(("Solberg", "Solberg added"), "added", None, content_pieces=[
+        "\u201cWe have waited ten years for this,\u201d",
+        "\u201cThe old boats are falling apart and the crews deserve better.\u201d",
+    ])
+    b.attribution("Residents", "believe", "the fares are already too high")
+    b.attribution("She", "told", "the board would review prices next year")
+    b.attribution("Critics", ("say", "Critics say"), "the fares will drive visitors away")
+    return b
+
+
+def write_tsv(path, header, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, delimiter="\t", lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+
+
+CT_DIR = ("checkthat2025-subjectivity-en", "task1", "data", "english")
+CT_TRAIN = [
+    ("t-1", "The library extended its opening hours to 9 p.m.", "OBJ", "False"),
+    ("t-2", "This shameful budget betrays every family in the valley.", "SUBJ", "True"),
+    ("t-3", "The final match drew a   \"record\" crowd of 40,000.", "OBJ", "False"),
+    ("t-4", "The orchard harvest began on Tuesday.", "OBJ", "False"),  # also in dev_test: a leak
+]
+CT_DEV = [("d-1", "The council approved the new cycle lanes.", "OBJ", ""),
+          ("d-2", "Frankly, the new stadium is an eyesore.", "SUBJ", "")]
+CT_DEV_TEST = [("x-1", "The orchard harvest began on Tuesday.", "OBJ"),
+               ("x-2", "Nobody in their right mind would buy that car.", "SUBJ")]
+
+
+def write_checkthat(root):
+    base = root.joinpath(*CT_DIR)
+    write_tsv(base / "train_en.tsv", ["sentence_id", "sentence", "label", "solved_conflict"], CT_TRAIN)
+    write_tsv(base / "dev_en.tsv", ["sentence_id", "sentence", "label", "solved_conflict"], CT_DEV)
+    write_tsv(base / "dev_test_en.tsv", ["sentence_id", "sentence", "label"], CT_DEV_TEST)
+
+
+def write_newssd(root):
+    base = root / "newssd-eng" / "data" / "english"
+    base.mkdir(parents=True, exist_ok=True)
+    files = {
+        # the first row is a CheckThat! dev_test sentence with other case and spacing
+        "train": [("the orchard harvest began\non Tuesday.\n", "OBJ", "False"),
+                  ("A new footbridge links the two\nvillages.\n", "OBJ", "False"),
+                  ("What a dreadful idea this tax is.\n", "SUBJ", "True")],
+        "val": [("A new footbridge links the two villages.", "OBJ", "False")],  # repeat within NewsSD
+        "test": [("Frankly, the new stadium is an eyesore.", "SUBJ", "False")],  # in CheckThat! dev
+    }
+    for name, rows in files.items():
+        with open(base / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["Sentence", "Label", "Solved conflict"])
+            w.writerows(rows)
+
+
+BABE_ROWS = [
+    ("The ferry operator hired 30 new crew members.", "https://example.org/a", "Harbour Times", "Entirely factual"),
+    ("This greedy operator cares only about profit.", "https://example.org/b", "Harbour Times", "Expresses writer\u2019s opinion"),
+    ("The operator, as usual, blamed the weather.", "https://example.org/c", "Quay Post", "Somewhat factual but also opinionated"),
+    ("Ticket sales doubled in the first quarter.", "https://example.org/d", "Quay Post", "No agreement"),
+    ("Shares in the operator rose 3 percent on Friday.", "https://example.org/e", "Reuters", "Entirely factual"),
+    ("The merger is a terrible deal for \"small\" ports.", "", "Reuters", "Expresses writer's opinion"),
+]
+
+
+def write_babe(root):
+    base = root / "babe" / "data"
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / "final_labels_SG2.csv", "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f, delimiter=";", lineterminator="\n")
+        w.writerow(["text", "news_link", "outlet", "topic", "type", "label_bias", "label_opinion", "biased_words"])
+        for text, link, outlet, opinion in BABE_ROWS:
+            w.writerow([text, link, outlet, "transport", "center", "Non-biased", opinion, "[]"])
+
+
+@pytest.fixture
+def synth(tmp_path):
+    root = tmp_path / "data"
+    write_polnear(root, "train", "ferry-fares", ARTICLE, ferry_brat(),
+                  extra_annotators=[("zz99", Brat(ARTICLE))])  # a later annotator file with no attributions
+    orphan = Brat(ORPHAN_PRONOUN)
+    orphan.attribution(("He", "He said"), ("said", "He said"), "the roads were closed")
+    write_polnear(root, "dev", "orphan", ORPHAN_PRONOUN, orphan)
+    test_text = "The bridge toll was cut to two dollars.\nThe mayor said the toll would be scrapped by June.\n"
+    tb = Brat(test_text)
+    tb.attribution("The mayor", "said", "the toll would be scrapped by June")
+    write_polnear(root, "test", "toll", test_text, tb)
+    write_checkthat(root)
+    write_newssd(root)
+    write_babe(root)
+    return str(root)
+
+
+def by_text(records):
+    return {r["text"]: r for r in records}
+
+
+# --------------------------------------------------------------------------- lexicons
+
+def test_cue_lexicon():
+    for cue in ("said", "says", "told reporters", "according to", "has said", "announced", "tweeted",
+                "said in a statement", "testified", "acknowledged", "pointed out", "warns"):
+        assert cue_qualifies(cue), cue
+    for cue in ("believes", "thinks", "wants", "hopes", "expects", "plans", "fears", "feels",
+                "would say", "did not say", "declined to say", "wasn't saying", ":", "called", "in"):
+        assert not cue_qualifies(cue), cue
+
+
+def test_source_kinds():
+    assert source_kind("Port director Mira Solberg") == "named"
+    assert source_kind("Ana Ortiz, an expert on harbours,") == "named"  # vague word in an apposition
+    assert source_kind("the harbour board's spokeswoman") == "role"
+    assert source_kind("the ministry") == "role"
+    for vague in ("critics", "some residents", "officials", "experts", "a spokesman",
+                  "people familiar with the talks", "Harbour Board sources", "I", "you"):
+        assert source_kind(vague) is None, vague
+    assert source_kind("he", context="Port director Mira Solberg spoke first.") == "pronoun"
+    assert source_kind("he", context="It rained. The roads were closed.") is None
+    assert source_kind("who", before="The plan was backed by Mira Solberg, ") == "pronoun"
+
+
+# --------------------------------------------------------------------------- PolNeAR
+
+def test_polnear_sentences_and_labels(synth):
+    recs = load_polnear("train", synth)
+    by = by_text(recs)
+    spans = split_sentences(ARTICLE)
+    for r in recs:
+        assert validate_record(r, "x") == {k: v for k, v in r.items() if k != "_where"}
+        assert ARTICLE[r["start"]:r["end"]] == r["text"]
+        assert spans[r["i"]] == (r["start"], r["end"])
+        assert r["doc"] == "ferry-fares"
+        assert r["_where"].endswith(f"ferry-fares.txt:{r['start']}")
+
+    # headline (first line) is a sentence; no attribution -> neutral or unattributed
+    title = by["Ferry fares to rise in spring"]
+    assert title["i"] == 0 and title["label"] is None and title["allowed"] == NONE and title["gold"] == "none"
+    assert by["The harbour board raised ferry fares by 8 percent on Monday."]["allowed"] == NONE
+    assert by["The first new boat is due in May."]["gold"] == "none"
+
+    # speech cue with a named source
+    att = by["Port director Mira Solberg said the increase would pay for two new boats."]
+    assert att["label"] == "attributed_statement" and att["allowed"] == ["attributed_statement"]
+    assert att["gold"] == "attributed"
+    assert att["source"]["text"] == "Port director Mira Solberg" and att["cue"]["text"] == "said"
+    assert att["text"][att["cue"]["start"]:att["cue"]["end"]] == "said"
+
+    # quote split over two sentences: both attributed, the continuation has no source/cue in it
+    first = by["\u201cWe have waited ten years for this,\u201d Solberg added."]
+    assert first["label"] == "attributed_statement" and first["source"]["text"] == "Solberg"
+    cont = by["\u201cThe old boats are falling apart and the crews deserve better.\u201d"]
+    assert cont["label"] == "attributed_statement" and cont["source"] is None and cont["cue"] is None
+
+    # pronoun source with a named antecedent nearby
+    she = by["She told reporters the board would review prices next year."]
+    assert she["label"] == "attributed_statement" and she["source"]["text"] == "She" and she["cue"]["text"] == "told"
+
+    # belief cue, vague source, unannotated speech cue: ambiguous, left out by default
+    for text in ("Residents believe the fares are already too high.",
+                 "Critics say the fares will drive visitors away.",
+                 "A spokesman said the timetable is unchanged."):
+        assert text not in by
+
+
+def test_polnear_ambiguous_on_request(synth):
+    recs = by_text(load_polnear("train", synth, include_ambiguous=True))
+    belief = recs["Residents believe the fares are already too high."]
+    assert belief["label"] is None and belief["allowed"] == ALL and belief["gold"] == "ambiguous"
+    assert recs["Critics say the fares will drive visitors away."]["gold"] == "ambiguous"
+    assert recs["A spokesman said the timetable is unchanged."]["gold"] == "ambiguous"
+    assert len(recs) == len(split_sentences(ARTICLE))
+
+
+def test_polnear_pronoun_without_name_is_ambiguous(synth):
+    recs = by_text(load_polnear("dev", synth, include_ambiguous=True))
+    assert recs["He said the roads were closed."]["gold"] == "ambiguous"
+    assert recs["It rained all week."]["gold"] == "none"
+    assert "He said the roads were closed." not in by_text(load_polnear("dev", synth))
+
+
+def test_polnear_uses_first_annotator_file(synth):
+    # the later file ("..._zz99.ann") has no attributions; had it been used, nothing would be attributed
+    labels = [r["label"] for r in load_polnear("train", synth)]
+    assert labels.count("attributed_statement") == 4
+
+
+def test_polnear_bad_split(synth):
+    with pytest.raises(ValueError, match="dev_test"):
+        load_polnear("dev_test", synth)
+
+
+# --------------------------------------------------------------------------- CheckThat! / NewsSD / BABE
+
+def test_checkthat_mapping(synth):
+    train = load_checkthat("train", synth)
+    assert [r["doc"] for r in train] == ["t-1", "t-2", "t-3", "t-4"]
+    obj, subj, quoted = train[0], train[1], train[2]
+    assert obj["label"] is None and obj["allowed"] == OBJ and obj["gold"] == "OBJ"
+    assert subj["label"] == "unattributed_claim" and subj["allowed"] == ["unattributed_claim"] and subj["gold"] == "SUBJ"
+    assert quoted["text"] == 'The final match drew a "record" crowd of 40,000.'  # CSV quoting undone, spaces collapsed
+    assert len(load_checkthat("dev_test", synth)) == 2  # file without the solved_conflict column
+    assert obj["_where"].endswith("train_en.tsv:2")
+
+
+def test_newssd_dedup_against_checkthat(synth):
+    recs = load_newssd(synth)
+    assert [r["text"] for r in recs] == ["A new footbridge links the two villages.", "What a dreadful idea this tax is."]
+    assert recs[0]["allowed"] == OBJ and recs[1]["label"] == "unattributed_claim"
+    assert recs[0]["doc"] == "newssd-train-2"
+
+
+def test_babe_reuters_split(synth):
+    train, held = load_babe("train", synth), load_babe("heldout", synth)
+    assert [r["text"] for r in train] == [BABE_ROWS[0][0], BABE_ROWS[1][0]]
+    assert train[0]["allowed"] == OBJ and train[0]["gold"] == "Entirely factual"
+    assert train[1]["label"] == "unattributed_claim" and train[1]["gold"] == "Expresses writer\u2019s opinion"
+    assert [r["text"] for r in held] == [BABE_ROWS[4][0], BABE_ROWS[5][0]]
+    assert held[1]["label"] == "unattributed_claim" and held[1]["doc"].startswith("babe-SG2-")
+    assert held[0]["doc"] == "https://example.org/e"
+
+
+def test_trainable_records_exclude_held_out(synth):
+    recs = trainable_records(synth)
+    texts = {text_key(r["text"]) for r in recs}
+    held = {text_key(r["text"]) for r in
+            load_polnear("test", synth, include_ambiguous=True) + load_checkthat("dev_test", synth) + load_babe("heldout", synth)}
+    assert held and not texts & held
+    assert text_key("The orchard harvest began on Tuesday.") not in texts  # leaked train copy dropped
+    assert text_key(BABE_ROWS[0][0]) in texts and text_key("The council approved the new cycle lanes.") in texts
+    assert len(texts) == len(recs)
+    assert HELD_OUT == {"polnear": "test", "checkthat": "dev_test", "babe": "heldout"}
+
+
+# --------------------------------------------------------------------------- missing data
+
+def test_missing_root_names_path_and_env_var(tmp_path, monkeypatch):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError) as err:
+        load_checkthat("train", str(missing))
+    assert str(missing) in str(err.value) and "STANCELIB_DATA" in str(err.value)
+    monkeypatch.setenv("STANCELIB_DATA", str(missing))
+    with pytest.raises(FileNotFoundError, match="STANCELIB_DATA"):
+        load_babe("train")
+
+
+def test_missing_corpus_folder(tmp_path):
+    (tmp_path / "babe").mkdir()
+    with pytest.raises(FileNotFoundError) as err:
+        load_polnear("train", str(tmp_path))
+    assert os.path.join("polnear", "data", "train") in str(err.value)
+
+
+def test_root_from_env(synth, monkeypatch):
+    monkeypatch.setenv("STANCELIB_DATA", synth)
+    assert len(load_checkthat("dev")) == 2
+
+
+# --------------------------------------------------------------------------- the real corpora
+
+needs_data = pytest.mark.shared_data
+
+
+@pytest.fixture(scope="module")
+def real():
+    if not os.path.isdir(SHARED_DATA):
+        pytest.skip(f"real corpora not found at {SHARED_DATA}")
+    return os.path.abspath(SHARED_DATA)
+
+
+@pytest.fixture(scope="module")
+def loaded(real):
+    """Every split loaded once for the module (PolNeAR takes a few seconds)."""
+    return {
+        "polnear": {s: load_polnear(s, real) for s in ("train", "dev", "test")},
+        "checkthat": {s: load_checkthat(s, real) for s in ("train", "dev", "dev_test")},
+        "newssd": load_newssd(real),
+        "babe": {s: load_babe(s, real) for s in ("train", "heldout")},
+    }
+
+
+def all_records(loaded):
+    for corpus, splits in loaded.items():
+        for recs in (splits.values() if isinstance(splits, dict) else [splits]):
+            yield from recs
+
+
+@needs_data
+def test_real_every_record_validates(loaded):
+    n = 0
+    for rec in all_records(loaded):
+        assert validate_record(rec, rec["_where"]) == {k: v for k, v in rec.items() if k != "_where"}
+        assert rec["gold"] is not None and rec["allowed"]
+        n += 1
+    assert n > 20000
+
+
+@needs_data
+def test_real_checkthat_counts(loaded):
+    ct = loaded["checkthat"]
+    assert (len(ct["train"]), len(ct["dev"]), len(ct["dev_test"])) == (830, 462, 484)
+    for recs in ct.values():
+        for r in recs:
+            assert (r["gold"], r["allowed"]) in [("SUBJ", ["unattributed_claim"]), ("OBJ", OBJ)]
+    assert sum(r["gold"] == "SUBJ" for r in ct["dev_test"]) > 50
+
+
+@needs_data
+def test_real_newssd_is_deduplicated(loaded, real):
+    ct = {text_key(r["text"]) for recs in loaded["checkthat"].values() for r in recs}
+    keys = [text_key(r["text"]) for r in loaded["newssd"]]
+    assert not set(keys) & ct and len(keys) == len(set(keys))
+    raw = 0
+    for name in ("train", "val", "test"):
+        with open(os.path.join(real, "newssd-eng", "data", "english", f"{name}.csv"), encoding="utf-8", newline="") as f:
+            raw += sum(1 for _ in csv.DictReader(f))
+    assert raw > 1000 and len(keys) < raw
+
+
+@needs_data
+def test_real_babe_heldout_is_reuters_only(loaded, real):
+    outlet = {}
+    with open(os.path.join(real, "babe", "data", "final_labels_SG2.csv"), encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f, delimiter=";"):
+            outlet.setdefault(text_key(row["text"]), set()).add(row["outlet"].strip())
+    held, train = loaded["babe"]["heldout"], loaded["babe"]["train"]
+    assert len(held) > 500 and len(train) > 1500
+    assert all(outlet[text_key(r["text"])] == {"Reuters"} for r in held)
+    assert all("Reuters" not in outlet[text_key(r["text"])] for r in train)
+    assert {r["label"] for r in train} == {None, "unattributed_claim"}
+
+
+@needs_data
+def test_real_polnear_has_attributed_and_none(loaded, real):
+    for split, recs in loaded["polnear"].items():
+        golds = [r["gold"] for r in recs]
+        assert golds.count("attributed") > 300 and golds.count("none") > 300, split
+        assert "ambiguous" not in golds
+        attributed = [r for r in recs if r["label"] == "attributed_statement"]
+        assert sum(r["source"] is not None for r in attributed) > len(attributed) / 2
+    # offsets point into the article
+    for r in loaded["polnear"]["dev"][:300]:
+        path = r["_where"].rsplit(":", 1)[0]
+        with open(path, encoding="utf-8", newline="") as f:
+            assert f.read()[r["start"]:r["end"]] == r["text"]
+
+
+@needs_data
+def test_real_trainable_records_hold_out_every_held_out_text(real):
+    train = trainable_records(real)
+    held = {text_key(r["text"]) for r in
+            load_polnear("test", real, include_ambiguous=True) + load_checkthat("dev_test", real) + load_babe("heldout", real)}
+    keys = [text_key(r["text"]) for r in train]
+    assert len(keys) > 20000 and len(set(keys)) == len(keys)
+    assert not set(keys) & held
+    golds = {r["gold"] for r in train}
+    assert {"attributed", "none", "SUBJ", "OBJ", "Entirely factual"} <= golds
