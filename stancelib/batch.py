@@ -720,23 +720,23 @@ def _check_folders(folders: list[str]) -> int | None:
     """Check the output folders form one complete set of shards; return the input's row count."""
     if not folders:
         return None
-    states = {}
+    states = []
     for folder in folders:
         state = _read_state(folder)
         if not state.get("complete"):
             raise CorpusError(f"{folder} is unfinished (next input row {state.get('next_row', 0)}): rerun the "
                               "same prediction command on it to finish, then merge")
-        states[folder] = state
-    first_folder, first = next(iter(states.items()))
+        states.append((folder, state))
+    first_folder, first = states[0]
     same = {k: v for k, v in first["settings"].items() if k != "shard"}
-    for folder, state in states.items():
+    for folder, state in states:
         other = {k: v for k, v in state["settings"].items() if k != "shard"}
         if other != same:
             diff = sorted(k for k in set(same) | set(other) if same.get(k) != other.get(k))
             raise CorpusError(f"{folder} and {first_folder} were made with different settings ({', '.join(diff)}): "
                               "not shards of one run")
     shards = {}
-    for folder, state in states.items():
+    for folder, state in states:
         i, n = state["settings"]["shard"] or (0, 1)
         if (i, n) in shards:
             raise CorpusError(f"shard {i}/{n} given twice: {shards[(i, n)]} and {folder}")
@@ -748,7 +748,7 @@ def _check_folders(folders: list[str]) -> int | None:
     missing = [f"{i}/{n}" for i in range(n) if (i, n) not in shards]
     if missing:
         raise CorpusError(f"missing shard(s) {', '.join(missing)}: every row of those shards would be lost")
-    totals = {state["n_input_rows"] for state in states.values()}
+    totals = {state["n_input_rows"] for _, state in states}
     if len(totals) > 1:
         raise CorpusError(f"the shards saw different input row counts {sorted(totals)}: was the input changed?")
     return totals.pop()

@@ -427,7 +427,7 @@ def _read_ann(path: str, text_len: int):
     """Parse a brat file: (``{T id: (type, [(start, end), ...])}``, events, line numbers)."""
     spans: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     events = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
             m = _T_LINE.match(line)

@@ -180,10 +180,19 @@ def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_sp
     model_name = f"stancelib ({clf.metadata.get('run_name', os.path.basename(os.path.normpath(model_dir)))})"
     systems[model_name] = clf
     reports = {name: evaluate_system(system, records, pair_records) for name, system in systems.items()}
+    if clf.span_tagger is not None and any(r["source"] or r["cue"] for r in records):
+        from .spans import evaluate_spans
+
+        reports[model_name]["spans"] = evaluate_spans(clf.span_tagger, records)
     data_name = os.path.splitext(os.path.basename(data))[0]
     meta = {"title": f"{data_name}: {len(records)} sentences" + (f", {len(pair_records) // 3} minimal-pair groups" if pair_records else ""),
             "model": model_dir, "data": data, "pairs": pairs, "pairs_split": pairs_split}
     table = write_reports(reports, out_dir or os.path.join(model_dir, "..", f"eval-{data_name}"), meta)
+    spans = reports[model_name].get("spans")
+    if spans:
+        table += ("\nspans (gold attributed sentences): "
+                  + "; ".join(f"{kind} F1 exact {spans[kind]['exact']['f1']:.3f}, overlap {spans[kind]['overlap']['f1']:.3f}"
+                              for kind in ("source", "cue")))
     if record:
         entry = {"date": datetime.date.today().isoformat(), "data": data, "pairs": pairs, "n": len(records), "systems": reports}
         clf.metadata.setdefault("evaluations", {})[data_name] = entry

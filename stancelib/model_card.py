@@ -30,6 +30,13 @@ def _scores_table(evaluations: dict) -> list[str]:
                          + " | ".join(f"{rep['per_class'][n]['f1']:.3f}" for n in LABELS)
                          + f" | {'-' if pairs is None else f'{pairs:.3f}'} | {ece} |")
         lines.append("")
+        for system, rep in ev["systems"].items():
+            if "spans" in rep:
+                sp = rep["spans"]
+                lines += [f"Source and cue spans of {system} on the attributed sentences "
+                          f"({sp['source']['n_gold']} gold sources, {sp['cue']['n_gold']} gold cues): "
+                          f"source F1 exact {sp['source']['exact']['f1']:.3f} / overlap {sp['source']['overlap']['f1']:.3f}; "
+                          f"cue F1 exact {sp['cue']['exact']['f1']:.3f} / overlap {sp['cue']['overlap']['f1']:.3f}.", ""]
     return lines
 
 

@@ -28,6 +28,8 @@ import numpy as np
 from .calibration import softmax
 from .labels import LABELS
 from .sentences import split_sentences
+from .spans import SPAN_DIR
+from .spans import load_if_present as load_span_tagger
 
 METADATA_FILE = "stancelib.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -46,23 +48,50 @@ class SentenceAnalysis:
     text: str
     label: str | None
     probabilities: dict[str, float]
+    # for attributed statements, when the model has a span head: {"start", "end", "text"},
+    # offsets into the document (not the sentence)
+    source: dict | None = None
+    cue: dict | None = None
+
+
+_PRONOUNS = {"he", "she", "they", "it", "we", "i", "his", "her", "their"}
 
 
 @dataclass
 class Analysis:
-    """Per-sentence labels of one document, with counts and shares per label."""
+    """Per-sentence labels of one document, with counts, shares and a sourcing profile."""
 
     sentences: list[SentenceAnalysis]
     counts: dict[str, int] = field(default_factory=dict)
     shares: dict[str, float] = field(default_factory=dict)
+    # each distinct source with the number of statements attributed to it, most frequent first
+    sources: list[dict] = field(default_factory=list)
 
     def __post_init__(self):
         labelled = [s.label for s in self.sentences if s.label is not None]
         self.counts = {name: labelled.count(name) for name in LABELS}
         self.shares = {name: (n / len(labelled) if labelled else 0.0) for name, n in self.counts.items()}
+        self.sources = self._sourcing_profile()
+
+    def _sourcing_profile(self) -> list[dict]:
+        # A pronoun source ("he said") counts for the last named source before it (LABELS.md rule 11).
+        tally: dict[str, dict] = {}
+        last_named = None
+        for s in self.sentences:
+            if s.label != "attributed_statement" or not s.source:
+                continue
+            name = s.source["text"].strip()
+            if name.lower() in _PRONOUNS and last_named:
+                name = last_named
+            elif name.lower() not in _PRONOUNS:
+                last_named = name
+            entry = tally.setdefault(name.lower(), {"source": name, "statements": 0})
+            entry["statements"] += 1
+        return sorted(tally.values(), key=lambda e: (-e["statements"], e["source"].lower()))
 
     def to_dict(self) -> dict:
-        return {"sentences": [asdict(s) for s in self.sentences], "counts": self.counts, "shares": self.shares}
+        return {"sentences": [asdict(s) for s in self.sentences], "counts": self.counts,
+                "shares": self.shares, "sources": self.sources}
 
     def to_table(self, width: int = 80) -> str:
         short = {"neutral_report": "NEUTRAL", "attributed_statement": "ATTRIB", "unattributed_claim": "CLAIM"}
@@ -71,8 +100,12 @@ class Analysis:
             conf = max(s.probabilities.values()) if s.label else float("nan")
             text = s.text if len(s.text) <= width else s.text[: width - 3] + "..."
             lines.append(f"{short.get(s.label, '-'):8s} {conf:4.2f}  {text}")
+            if s.source or s.cue:
+                lines.append(f"{'':15s}source: {s.source['text'] if s.source else '-'}   cue: {s.cue['text'] if s.cue else '-'}")
         lines.append("")
         lines.append("  ".join(f"{name}: {self.counts[name]} ({self.shares[name]:.0%})" for name in LABELS))
+        if self.sources:
+            lines.append("sources: " + "; ".join(f"{e['source']} ({e['statements']})" for e in self.sources))
         return "\n".join(lines)
 
 
@@ -160,6 +193,7 @@ class StanceClassifier:
         self.max_length = max_length
         self.metadata = metadata or {}
         self.batch_size = batch_size
+        self.span_tagger = None  # a spans.SpanTagger, when the model folder has one
         # temperature scaling fitted on the dev split at training time (1.0: uncalibrated)
         self.temperature = float(self.metadata.get("calibration", {}).get("temperature", 1.0))
         id2label = {int(k): v for k, v in self.config.id2label.items()}
@@ -200,8 +234,13 @@ class StanceClassifier:
         max_length = int(metadata.get("max_length", 128))
         if model is not None:
             model = model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        return cls(model, tokenizer, max_length=max_length, metadata=metadata, batch_size=batch_size,
-                   runner=runner, config=config)
+        clf = cls(model, tokenizer, max_length=max_length, metadata=metadata, batch_size=batch_size,
+                  runner=runner, config=config)
+        try:
+            clf.span_tagger = load_span_tagger(path)
+        except Exception as e:
+            raise ModelLoadError(f"{path}/spans: could not load the span head ({type(e).__name__}: {e})") from e
+        return clf
 
     def save_pretrained(self, path: str, model_card: str | None = None) -> None:
         """Write the model folder atomically (see ``atomic_save``)."""
@@ -216,6 +255,8 @@ class StanceClassifier:
             if model_card is not None:
                 with open(os.path.join(tmp, "README.md"), "w", encoding="utf-8") as f:
                     f.write(model_card)
+            if self.span_tagger is not None:
+                self.span_tagger.save_pretrained(os.path.join(tmp, SPAN_DIR))
 
         atomic_save(write, path)
 
@@ -272,15 +313,37 @@ class StanceClassifier:
                 labels.append(self.labels[int(row.argmax())])
         return labels[0] if single else labels
 
-    def analyze(self, text: str) -> Analysis:
-        """Split ``text`` into sentences and label each (offsets index into ``text``)."""
-        if not isinstance(text, str):
-            raise TypeError(f"analyze expects a string, got {type(text).__name__}")
-        spans = split_sentences(text)
-        sentences = [text[s:e] for s, e in spans]
-        probs = self.predict_proba(sentences) if sentences else np.zeros((0, 3))
-        results = []
-        for (s, e), sent, row in zip(spans, sentences, probs):
-            label = self.labels[int(row.argmax())]
-            results.append(SentenceAnalysis(s, e, sent, label, {n: round(float(p), 4) for n, p in zip(self.labels, row)}))
-        return Analysis(results)
+    def analyze(self, texts):
+        """Split a document into sentences and label each (offsets index into the document).
+
+        One string in, one ``Analysis`` out; a list of documents in, a list out. All
+        sentences of all documents are predicted together, in length-sorted batches.
+        """
+        if isinstance(texts, str):
+            return self._analyze_many([texts])[0]
+        if isinstance(texts, (list, tuple)) and all(isinstance(t, str) for t in texts):
+            return self._analyze_many(list(texts))
+        raise TypeError(f"analyze expects a string or a list of strings, got {type(texts).__name__}")
+
+    def _analyze_many(self, docs: list[str]) -> list[Analysis]:
+        spans = [split_sentences(doc) for doc in docs]
+        flat = [doc[s:e] for doc, doc_spans in zip(docs, spans) for s, e in doc_spans]
+        probs = self.predict_proba(flat) if flat else np.zeros((0, len(self.labels)))
+        labels = [self.labels[int(row.argmax())] for row in probs]
+        found: dict[int, dict] = {}
+        if self.span_tagger is not None:
+            attributed = [k for k, lab in enumerate(labels) if lab == "attributed_statement"]
+            found = dict(zip(attributed, self.span_tagger.extract([flat[k] for k in attributed])))
+        results, k = [], 0
+        for doc_spans in spans:
+            sentences = []
+            for s, e in doc_spans:
+                shift = lambda span: None if span is None else {  # noqa: E731
+                    "start": span["start"] + s, "end": span["end"] + s, "text": span["text"]}
+                hit = found.get(k, {})
+                sentences.append(SentenceAnalysis(
+                    s, e, flat[k], labels[k], {n: round(float(p), 4) for n, p in zip(self.labels, probs[k])},
+                    shift(hit.get("source")), shift(hit.get("cue"))))
+                k += 1
+            results.append(Analysis(sentences))
+        return results

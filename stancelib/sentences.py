@@ -36,7 +36,8 @@ _OPENERS = "\"'\u201c\u2018([-\u2014\u2013*\u2022"
 
 def _is_abbreviation(text: str, dot: int, next_word: str) -> bool:
     """Does the period at ``text[dot]`` belong to an abbreviation (so no sentence break)?"""
-    m = _WORD_BEFORE.search(text, 0, dot)
+    # look back a bounded window only: searching from 0 made long articles quadratic
+    m = _WORD_BEFORE.search(text, max(0, dot - 64), dot)
     if not m:
         return False
     word = m.group(1).lower()

@@ -23,6 +23,7 @@ from .evaluation import classification_scores, minimal_pair_scores
 from .labels import ID2LABEL, LABEL2ID, LABELS
 from .model_card import render_model_card, write_model_card_copy
 from .modeling import StanceClassifier
+from .spans import evaluate_spans, load_span_backbone, train_span_tagger
 from .training_args import TrainingArguments
 
 
@@ -92,11 +93,12 @@ def _compute_metrics(eval_pred) -> dict:
     return out
 
 
-def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=None) -> dict:
+def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=None, span_model=None) -> dict:
     """Train, save ``<output_dir>/model`` and return a summary (paths and dev metrics).
 
-    ``model``/``tokenizer`` may be passed in (the tests use a tiny random BERT);
-    otherwise they are loaded from ``args.backbone``.
+    ``model``/``tokenizer`` (and ``span_model``, a token-classification model for
+    the span head) may be passed in (the tests use a tiny random BERT); otherwise
+    they are loaded from ``args.backbone``.
     """
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
@@ -173,6 +175,15 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     resume_from = bool(resume and os.path.isdir(checkpoint_dir) and any(
         d.startswith("checkpoint-") for d in os.listdir(checkpoint_dir)))
     trainer.train(resume_from_checkpoint=True if resume_from else None)
+    span_tagger = None
+    if args.train_spans:
+        # every rank takes part (under torchrun the span trainer is distributed too)
+        if span_model is None:
+            span_model, span_tokenizer = load_span_backbone(args)
+        else:
+            span_tokenizer = tokenizer
+        span_dir = os.path.join(args.output_dir, "span-checkpoints")
+        span_tagger = train_span_tagger(splits["train"], args, span_dir, span_model, span_tokenizer)
     if not trainer.is_world_process_zero():
         # under torchrun / accelerate launch, rank 0 alone scores and saves the one model
         return {"model_dir": args.model_dir, "model_card": None, "metrics": {}}
@@ -194,6 +205,10 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     if splits.get("dev_pairs"):
         preds = clf.predict([r["text"] for r in splits["dev_pairs"]])
         dev_scores["dev_minimal_pairs"] = minimal_pair_scores(splits["dev_pairs"], preds)
+    if span_tagger is not None:
+        clf.span_tagger = span_tagger
+        dev_scores["dev_spans"] = evaluate_spans(span_tagger, splits["dev"])
+        shutil.rmtree(span_dir, ignore_errors=True)
 
     clf.metadata = {
         "stancelib_version": __version__,

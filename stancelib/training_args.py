@@ -36,6 +36,9 @@ class TrainingArguments:
     seed: int = 42
     # stop when dev macro-F1 has not improved for this many evaluations (0: never stop early)
     early_stopping_patience: int = 2
+    # source/cue span head, trained beside the classifier on the corpus spans (saved under model/spans)
+    train_spans: bool = True
+    span_epochs: float = 3.0
     max_steps: int = -1
     logging_steps: int = 20
     use_cpu: bool = True

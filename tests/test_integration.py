@@ -15,7 +15,7 @@ def test_finetune_packaged_backbone_round_trip(tiny_corpus, tmp_path, monkeypatc
     args = TrainingArguments(backbone="minilm-l6", train_file=tiny_corpus["train"], dev_file=tiny_corpus["dev"],
                              test_file=tiny_corpus["test"], pairs_file=tiny_corpus["pairs"], output_dir=str(out),
                              max_length=48, num_train_epochs=1, max_steps=4, per_device_train_batch_size=8,
-                             model_card_dir=None)
+                             model_card_dir=None, span_epochs=1)
     result = train(args)
     model_dir = result["model_dir"]
     config = json.load(open(os.path.join(model_dir, "config.json")))

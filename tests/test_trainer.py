@@ -14,7 +14,7 @@ def tiny_args(tiny_corpus, out, **kw):
         backbone="unused", train_file=tiny_corpus["train"], dev_file=tiny_corpus["dev"],
         test_file=tiny_corpus["test"], pairs_file=tiny_corpus["pairs"], output_dir=str(out),
         max_length=32, num_train_epochs=2, per_device_train_batch_size=8, learning_rate=1e-3,
-        logging_steps=1, model_card_dir=str(out / "cards"), seed=7,
+        logging_steps=1, model_card_dir=str(out / "cards"), seed=7, train_spans=False,
     )
     values.update(kw)
     return TrainingArguments(**values)
@@ -68,3 +68,19 @@ def test_class_weights(tiny_corpus):
     assert class_weights(TrainingArguments(class_weights=[1, 2, 3]), labels) == [1.0, 2.0, 3.0]
     with pytest.raises(ValueError, match="no sentence labelled unattributed_claim"):
         class_weights(args, ["neutral_report", "attributed_statement"])
+
+
+def test_span_head_is_trained_saved_and_used(tmp_path, tiny_corpus, tokenizer):
+    args = tiny_args(tiny_corpus, tmp_path / "run", train_spans=True, span_epochs=1)
+    result = train(args, model=make_tiny_model(tokenizer), tokenizer=tokenizer,
+                   span_model=make_tiny_model(tokenizer, head="token"))
+    assert os.path.isfile(os.path.join(result["model_dir"], "spans", "model.safetensors"))
+    assert set(result["metrics"]["dev_spans"]) == {"source", "cue"}
+    clf = StanceClassifier.from_pretrained(result["model_dir"])
+    assert clf.span_tagger is not None
+    text = "Storm hits coast\n\nThe ministry said 40 homes were damaged. Rain fell."
+    analysis = clf.analyze(text)
+    for s in analysis.sentences:
+        for span in (s.source, s.cue):
+            if span:  # offsets index into the document
+                assert text[span["start"]:span["end"]] == span["text"] and s.start <= span["start"] < span["end"] <= s.end

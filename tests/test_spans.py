@@ -1,0 +1,33 @@
+import numpy as np
+
+from stancelib.spans import TAG2ID, decode, span_scores, token_tags
+
+
+def test_token_tags_bio():
+    # "The ministry said 40" with word offsets, plus [CLS] and [SEP]
+    offsets = [(0, 0), (0, 3), (4, 12), (13, 17), (18, 20), (0, 0)]
+    spans = {"source": {"start": 0, "end": 12, "text": "The ministry"}, "cue": {"start": 13, "end": 17, "text": "said"}}
+    assert token_tags(offsets, spans) == [-100, TAG2ID["B-SOURCE"], TAG2ID["I-SOURCE"], TAG2ID["B-CUE"], TAG2ID["O"], -100]
+    assert token_tags(offsets, {"source": None, "cue": None}) == [-100, 0, 0, 0, 0, -100]
+
+
+def test_decode_picks_the_best_run_and_maps_to_characters():
+    text = "The ministry said 40"
+    offsets = [(0, 0), (0, 3), (4, 12), (13, 17), (18, 20), (0, 0)]
+    probs = np.full((6, 5), 0.01)
+    for k, tag in [(1, "B-SOURCE"), (2, "I-SOURCE"), (3, "B-CUE"), (4, "O")]:
+        probs[k, TAG2ID[tag]] = 0.96
+    probs[0, 0] = probs[5, 0] = 0.96
+    out = decode(probs, offsets, text)
+    assert out["source"] == {"start": 0, "end": 12, "text": "The ministry"}
+    assert out["cue"] == {"start": 13, "end": 17, "text": "said"}
+    assert decode(np.eye(5)[[0, 0, 0]], [(0, 0), (0, 3), (0, 0)], "Yes")["source"] is None
+
+
+def test_span_scores_exact_and_overlap():
+    g = [{"start": 0, "end": 12}, {"start": 5, "end": 9}, None, {"start": 0, "end": 2}]
+    p = [{"start": 0, "end": 12}, {"start": 4, "end": 9}, {"start": 1, "end": 2}, None]
+    s = span_scores(g, p)
+    assert s["n_gold"] == 3 and s["n_predicted"] == 3
+    assert s["exact"]["precision"] == 1 / 3 and s["exact"]["recall"] == 1 / 3
+    assert s["overlap"]["f1"] == 2 / 3
