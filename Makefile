@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE = 1
 export HF_DATASETS_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: install demo test corpus clean
+.PHONY: install demo test corpus news-mix results clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# The news-mix model: needs the real corpora (DATA_DIR, $STANCELIB_DATA or ../shared/data).
+DATA_DIR ?= $(if $(STANCELIB_DATA),$(STANCELIB_DATA),../shared/data)
+news-mix: $(STAMP)
+	$(VENV)/bin/stancelib train --config configs/news-mix.yaml --data-dir $(DATA_DIR)
 
 # Rebuild data/corpus/{articles,train,dev,test,minimal_pairs} from data/corpus/source/.
 corpus: $(STAMP)

@@ -367,12 +367,11 @@ class _Input:
                 self.seen = k + 1
                 if k < start or not select(k):
                     continue
-                ident = _id_text(rec[ii]) if ii is not None and ii < len(rec) else None
-                if len(rec) != len(header):
-                    yield k, None, ident, (f"CSV record near line {reader.line_num} has {len(rec)} fields, "
-                                           f"the header {len(header)} (unquoted delimiter in the text?)")
+                if len(rec) != len(header):  # no field of it can be trusted, the id neither
+                    yield k, None, None, (f"CSV record near line {reader.line_num} has {len(rec)} fields, "
+                                          f"the header {len(header)} (unquoted delimiter in the text?)")
                     continue
-                yield k, rec[ti], ident, None
+                yield k, rec[ti], (_id_text(rec[ii]) if ii is not None else None), None
 
     def _arrow_rows(self, blocks, base, start, select):
         for texts, ids in blocks:

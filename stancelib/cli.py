@@ -11,7 +11,8 @@ def _cmd_train(ns) -> int:
     from .trainer import train
     from .training_args import TrainingArguments
 
-    args = TrainingArguments.from_yaml(ns.config, output_dir=ns.output_dir, max_steps=ns.max_steps, seed=ns.seed)
+    args = TrainingArguments.from_yaml(ns.config, output_dir=ns.output_dir, max_steps=ns.max_steps, seed=ns.seed,
+                                       real_news_dir=ns.data_dir)
     result = train(args, resume=ns.resume)
     dev = result["metrics"]["dev"]
     print(f"saved {result['model_dir']}  (dev macro-F1 {dev['macro_f1']:.3f}, accuracy {dev['accuracy']:.3f})")
@@ -23,6 +24,20 @@ def _cmd_train(ns) -> int:
 def _cmd_evaluate(ns) -> int:
     from .evaluation import run_evaluation
 
+    if ns.real_news:
+        from .evaluation import (REAL_NEWS_SETS, baseline_systems, evaluate_real_news, format_real_news_table,
+                                 model_training_records, system_name)
+        from .modeling import StanceClassifier
+
+        names = list(REAL_NEWS_SETS) if ns.real_news == "all" else [ns.real_news]
+        clf = StanceClassifier.from_pretrained(ns.model)
+        systems = {} if ns.no_baselines else baseline_systems(model_training_records(clf))
+        systems[system_name(clf, ns.model)] = clf
+        print(format_real_news_table(evaluate_real_news(systems, names, ns.data_dir)))
+        return 0
+    if not ns.data:
+        print("stancelib evaluate: give --data FILE (or --real-news SET)", file=sys.stderr)
+        return 2
     table, _ = run_evaluation(ns.model, ns.data, pairs=ns.pairs, pairs_split=ns.pairs_split or None,
                               out_dir=ns.out, baselines=not ns.no_baselines, record=not ns.no_record)
     print(table)
@@ -71,11 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, help="override max_steps (a quick smoke run)")
     p.add_argument("--seed", type=int, help="override seed")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint of an interrupted run")
+    p.add_argument("--data-dir", help="folder of the real news corpora (news-mix; default $STANCELIB_DATA or ../shared/data)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="score a model beside both baselines on a labelled file")
     p.add_argument("--model", required=True, help="model folder (runs/default/model)")
-    p.add_argument("--data", required=True, help="labelled JSONL or CSV file")
+    p.add_argument("--data", help="labelled JSONL or CSV file")
+    p.add_argument("--real-news", choices=["all", "polnear-test", "checkthat-dev_test", "babe-reuters"],
+                   help="score on a held-out real news set instead (binary views, bootstrap 95%% intervals)")
+    p.add_argument("--data-dir", help="folder of the real news corpora (default $STANCELIB_DATA or ../shared/data)")
     p.add_argument("--pairs", help="minimal-pair file to score as well")
     p.add_argument("--pairs-split", default="test", help="which split of the minimal pairs ('' for all; default test)")
     p.add_argument("--out", help="report folder (default: beside the model, eval-<data name>)")

@@ -91,6 +91,57 @@ Source and Cue both lie wholly inside it, else the one covering most. A span
 that does not lie wholly inside the sentence is ``None`` (a quote continuation
 has neither).
 
+A sentence that is not attributed is a **vague-source claim** (``label:
+unattributed_claim``, ``allowed: [unattributed_claim]``, gold ``"vague_source"``;
+LABELS.md rule 3: "officials, speaking on condition of anonymity, said",
+"sources said", "critics argue") when its main content lies, by the same tests
+(A) and (B), in *vague* attributions. An attribution is vague when
+
+* it has Source, Cue and Content, its Cue qualifies as above, its Source is not
+  identifiable (it does not qualify) and :func:`vague_source` finds it *clearly*
+  vague or anonymous. That test is stricter than the one that rejects a source:
+
+  - an anonymity marker (:data:`ANONYMOUS_WORDS`: sources, insiders, anonymous,
+    unnamed, ...; or a phrase "familiar with", "close to", "condition of
+    anonymity", "not authorized", ...) makes it vague: "a source close to the
+    campaign", "people familiar with the talks", "Pentagon sources",
+    "officials familiar with Mr. Lee's plans";
+  - otherwise a source tied to something identifiable is *not* vague: one with
+    a name anywhere in it ("Pentagon officials", "Republican aides", "other
+    Republicans, like Ann Lee"), a possessive ("his aides", "Lee's advisers") or
+    a body or role noun (:data:`ROLE_NOUNS`: "campaign officials", "a spokesman
+    for the ministry", "the White House" qualify or stay ambiguous; so does a
+    bare "a spokesman", which may speak on the record);
+  - an untied source is vague when its head (the part before the first comma)
+    holds a vague person noun (:data:`VAGUE_PEOPLE`: critics, experts,
+    analysts, observers, officials, aides, advisers, people, someone, others,
+    economists, ...) and does not start with "the", "this", "these", "those"
+    (anaphoric: "the official" may point back to a named one), or a group noun
+    (:data:`VAGUE_GROUPS`: voters, Democrats, Republicans, residents, ...) with a
+    quantifier ("some Democrats", "many voters"; bare "Democrats" or "voters"
+    are not vague), or is just "some", "many" or "others";
+  - a source with a digit, a percentage, a fraction ("two-thirds of insiders"),
+    a poll word or "I", "you", "we" is never vague (poll results and the
+    writer's voice are not rule 3);
+
+* or it has no Source at all (brat ``Attribution-no-source``) and its Cue is an
+  agentless report (:func:`impersonal_cue`): a qualifying cue with a finite
+  passive of say, report, reveal, describe, claim, allege, suggest, estimate,
+  predict or tell ("it was reported that", "is said to", "it was revealed",
+  "I was told"), or "reportedly" / "allegedly"; with no name in the cue
+  ("is described on Amazon") and no negation or modal. Other sourceless cues
+  are not rule 3 and stay ambiguous: questions ("asked"), participles whose
+  subject is named elsewhere in the sentence ("..., saying", "adding"), and
+  passives of acts and events ("was announced the winner", "is accused of",
+  "was declared", "has been denied");
+
+and in both cases its Content is not a direct quote (it does not open with a
+quotation mark): rules 6 and 13 make a vague speaker's *direct* quote of a plain
+event ``neutral_report``, which PolNeAR cannot tell apart. A sentence that is
+attributed (tests A or B with a named source) stays attributed even when it
+also holds a vague attribution (rule 8). A vague-source record has no
+``source`` or ``cue``.
+
 A sentence that touches **no** Source, Cue, Content or other brat span at all is
 ``label: None``, ``allowed: [neutral_report, unattributed_claim]``, gold
 ``"none"`` (PolNeAR cannot tell a neutral report from an unsourced claim),
@@ -100,15 +151,25 @@ are most likely attributions the annotator missed and are treated as ambiguous.
 
 Sentences with no letter at all (separator lines, bare numbers, time stamps)
 are dropped. Every other sentence (touched only by non-qualifying attributions: beliefs,
-intentions, vague or missing sources, quotes that cover less than half of it,
+intentions, sources that are neither identifiable nor clearly vague, missing
+sources with a non-impersonal cue, vague speakers' direct quotes, quotes that
+cover less than half of it,
 the annotators' ``Discuss``/``Discard`` marks) is **ambiguous**: it is left out
 unless ``include_ambiguous=True``, and then has ``allowed`` = all three labels
 and gold ``"ambiguous"``.
 
-Known losses: neutral vs. unattributed is never decided; vague-source
-attributions ("critics say") are rule-3 ``unattributed_claim`` sentences but are
-skipped rather than labelled, because the vague-source test is a word list;
-sentences with beliefs or with only partly-covering quotes are skipped; the
+Known losses: neutral vs. unattributed is never decided for untouched
+sentences; the vague-source test is a word list and errs on the side of
+precision, so many rule-3 sentences stay ambiguous (skipped, not mislabelled):
+anonymous people of a named body without an anonymity marker ("U.S. officials
+said", "a White House official", "Clinton aides"), "the official" and other
+anaphoric sources, bare groups ("Democrats said"), vague speakers' direct
+quotes, pronouns that point back to a vague source ("they said" after
+"critics"), vague sources with a belief cue ("some analysts believe", rule 3
+too) and sourceless cues other than agentless passives; and it can err the
+other way: an unnamed "official" whom the article names earlier, or a generic
+"others" after named speakers, becomes a vague-source record. Sentences with
+beliefs or with only partly-covering quotes are skipped; the
 lexicons miss unusual cues (those sentences are skipped, not mislabelled);
 the pronoun test is a heuristic and can accept a pronoun with no named
 antecedent; a second annotator's attributions are ignored.
@@ -417,6 +478,109 @@ def source_kind(source: str, context: str = "", before: str = "") -> str | None:
     return None
 
 
+# clearly vague or anonymous sources (LABELS.md rule 3), a strict subset of what source_kind rejects
+ANONYMOUS_WORDS = frozenset("""
+anonymous anonymity unnamed unidentified source sources insider insiders
+""".split())
+VAGUE_PEOPLE = frozenset("""
+critics critic experts expert analysts analyst observers observer officials official aides aide
+advisers adviser advisors advisor people person someone somebody others economists economist
+scientists researchers strategists strategist staffers staffer commentators pundits
+""".split())
+VAGUE_GROUPS = frozenset("""
+voters democrats republicans americans conservatives liberals progressives activists supporters
+opponents allies residents witnesses lawmakers members
+""".split())
+QUANTIFIERS = frozenset("some many several few most other others various numerous".split())
+# lower-case words that may open a vague source at the start of a sentence ("Senior officials said");
+# any other capitalised word there is taken for a name ("Pentagon officials said")
+_VAGUE_MODIFIERS = frozenset("""
+senior top former current high-ranking longtime veteran legal political outside independent federal
+local foreign military intelligence security law enforcement health medical economic government
+two three four five six seven eight nine ten dozens
+""".split())
+_DEFINITE = frozenset("the these those this that".split())
+_POSSESSIVES = frozenset("his her its their our my your".split())
+_NOT_VAGUE = frozenset("""
+i me my you your we us our self percent poll polls polling survey surveys surveyed respondents
+majority majorities half third quarter
+""".split())
+# passive / impersonal report cues of an attribution without a source ("it was reported that ...")
+IMPERSONAL_FORMS = frozenset("""
+said told reported revealed described claimed alleged suggested estimated predicted
+""".split())
+_BE_FORMS = frozenset("is was were are been 's".split())  # finite passives, not "to be said"
+SOURCELESS_ADVERBS = frozenset({"reportedly", "allegedly"})
+
+
+def _is_name_word(word: str) -> bool:
+    low = word.lower().strip("'")
+    return word[:1].isupper() and low not in (
+        _FUNCTION_WORDS | PRONOUNS | VAGUE_WORDS | VAGUE_PEOPLE | VAGUE_GROUPS | QUANTIFIERS | _INDEFINITE | ANONYMOUS_WORDS)
+
+
+def vague_source(source: str, opens_sentence: bool = False) -> bool:
+    """Is ``source`` a clearly vague or anonymous source (LABELS.md rule 3; see the module docstring)?
+
+    ``opens_sentence``: the source is the first thing in its sentence, so its first
+    word is capitalised anyway ("Senior officials said").
+
+    >>> vague_source("critics"), vague_source("people familiar with the talks"), vague_source("a spokesman")
+    (True, True, False)
+    >>> vague_source("campaign officials"), vague_source("Ana Ortiz"), vague_source("the official")
+    (False, False, False)
+    """
+    low = _norm(source).lower().replace("\u2019", "'")
+    words = [w.replace("\u2019", "'") for w in _words(source)]
+    lows = [w.lower() for w in words]
+    if not words or re.search(r"\d|%|\w-thirds?\b|\w-in-\w", low) or set(lows) & _NOT_VAGUE:
+        return False  # poll figures ("46 percent of voters", "two-thirds of insiders"), I / you / we
+
+    def plain(ws):  # the lower-case words, and the first one ("Officials said"); "Business Insider" is a name
+        return {w.lower() for k, w in enumerate(ws) if k == 0 or not w[:1].isupper()}
+
+    anonymous = bool(plain(words) & ANONYMOUS_WORDS) or any(p in low for p in _VAGUE_PHRASES)
+    head = _norm(source.split(",")[0])
+    head_words = [w.replace("\u2019", "'") for w in _words(head)]
+    head_lows = [w.lower() for w in head_words]
+    names = [k for k, w in enumerate(words) if _is_name_word(w)
+             and not (k == 0 and opens_sentence and w.lower() in _VAGUE_MODIFIERS)]
+    # a name anywhere ("other Republicans, like Ann Lee,"), a possessive or a body ties the source down
+    tied = (names or set(lows) & _POSSESSIVES or "'s" in low
+            or any(w in ROLE_NOUNS or (w.endswith("s") and w[:-1] in ROLE_NOUNS) for w in lows))
+    people = plain(head_words) & (VAGUE_PEOPLE | ANONYMOUS_WORDS)
+    if tied:
+        # "Pentagon officials", "his aides", "campaign officials" belong to an identifiable body;
+        # only an explicit anonymity marker makes them vague ("officials familiar with Trump's plans")
+        return anonymous and bool(people)
+    if anonymous:
+        return True
+    if head_lows[0] in _DEFINITE:
+        return False  # "the officials", "those experts": anaphoric, may point back to a named source
+    if people:
+        return True
+    if set(head_lows) & VAGUE_GROUPS:
+        return bool(set(head_lows) & QUANTIFIERS)  # "some Democrats", not "Democrats" or "voters"
+    return head_lows in (["some"], ["many"], ["others"])
+
+
+def impersonal_cue(cue: str) -> bool:
+    """Is ``cue``, of an attribution with no source, an agentless report ("it was reported", "reportedly")?
+
+    >>> impersonal_cue("it is said"), impersonal_cue("reportedly"), impersonal_cue("saying"), impersonal_cue("was announced")
+    (True, True, False, False)
+    """
+    lows = {w.lower() for w in _words(cue.replace("\u2019", "'"))}
+    lows |= {p for w in lows for p in re.split(r"(?=')", w) if p}
+    if lows & (BLOCKING_WORDS | BELIEF_FORMS | {"no"}):
+        return False  # "would be said", "there have been no reported cases"
+    if lows & SOURCELESS_ADVERBS:
+        return True
+    if not cue_qualifies(cue) or _has_name(cue, skip_initial=True):
+        return False
+    return bool(lows & IMPERSONAL_FORMS) and bool(lows & _BE_FORMS)
+
+
 # --------------------------------------------------------------------------- PolNeAR
 
 _T_LINE = re.compile(r"^(T\d+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)(?:\t|$)")
@@ -457,11 +621,12 @@ def _read_ann(path: str, text_len: int):
 
 
 class _Attribution:
-    __slots__ = ("kind", "source", "cue", "content", "touch", "qualifies")
+    __slots__ = ("kind", "source", "cue", "content", "touch", "qualifies", "vague")
 
     def __init__(self, kind, source, cue, content, touch):
         self.kind, self.source, self.cue, self.content, self.touch = kind, source, cue, content, touch
-        self.qualifies = False
+        self.qualifies = False  # speech cue, identifiable source: attributed
+        self.vague = False  # speech cue, clearly vague or anonymous source, or agentless report: rule 3
 
 
 def _overlap(segs, s, e) -> bool:
@@ -512,23 +677,37 @@ def _polnear_files(base: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def article_sentences(text: str) -> list[tuple[int, int]]:
-    """``split_sentences(text)``, computed line by line (same spans, linear time on long articles).
+def _main_attribution(text: str, s: int, e: int, candidates: list[_Attribution]):
+    """The attribution that carries the main content of ``text[s:e]`` (tests A and B), else ``None``.
 
-    ``split_sentences`` always breaks at a line break and looks no further back
-    than the current line, so splitting each line on its own gives the same spans.
+    Returns ``(main, ranked)``: ``ranked`` is ``candidates`` by decreasing Content coverage.
     """
-    spans = []
-    for line in re.finditer(r"[^\n]+", text):
-        offset = line.start()
-        spans.extend((offset + s, offset + e) for s, e in split_sentences(line.group(0)))
-    return spans
+    if not candidates:
+        return None, []
+    covered, total = _covered(text, s, e, [seg for a in candidates for seg in a.content])
+    ranked = sorted(candidates, key=lambda a: -_covered(text, s, e, a.content)[0])
+    if 2 * covered >= total:
+        return ranked[0], ranked
+    for a in ranked:
+        if _overlap(a.cue, s, e) and _overlap(a.content, s, e):
+            c, t = _covered(text, s, e, a.source + a.cue + a.content)
+            if 2 * c >= t:
+                return a, ranked
+    return None, ranked
+
+
+_QUOTE_MARKS = "\"\u201c\u201d\u2018'`"
+
+
+def _direct_quote(text: str, content) -> bool:
+    """Is a Content span a direct quote (it opens with a quotation mark)?"""
+    return bool(content) and text[content[0][0]:content[0][1]].lstrip()[:1] in _QUOTE_MARKS
 
 
 def polnear_article(text: str, ann_path: str, name: str, txt_path: str = "", include_ambiguous: bool = False) -> list[dict]:
     """Sentence records of one PolNeAR article (``text``) given its brat file."""
     spans, events = _read_ann(ann_path, len(text))
-    sentences = article_sentences(text)
+    sentences = split_sentences(text)
     starts = [s for s, _ in sentences]
 
     def sentence_of(pos: int) -> int:
@@ -552,10 +731,14 @@ def polnear_article(text: str, ann_path: str, name: str, txt_path: str = "", inc
     loose = [seg for tid, (_type, sg) in spans.items() if tid not in in_event for seg in sg]
 
     for att in attributions:
-        if att.kind != "Attribution" or not att.source or not att.cue or not att.content:
+        if not att.kind.startswith("Attribution") or not att.cue or not att.content:
             continue
         cue_text = " ".join(text[a:b] for a, b in att.cue)
-        if not cue_qualifies(cue_text):
+        if not att.source:
+            # no source at all: rule 3 only for an agentless report ("it was reported that ...")
+            att.vague = impersonal_cue(cue_text) and not _direct_quote(text, att.content)
+            continue
+        if att.kind != "Attribution" or not cue_qualifies(cue_text):
             continue
         src_start, src_end = att.source[0][0], att.source[-1][1]
         src_text = " ".join(text[a:b] for a, b in att.source)
@@ -565,6 +748,8 @@ def polnear_article(text: str, ann_path: str, name: str, txt_path: str = "", inc
         context = text[ctx_s:src_start] + " " + text[src_end:ctx_e]
         before = text[sentences[k][0]:src_start]
         att.qualifies = source_kind(src_text, context, before) is not None
+        att.vague = not att.qualifies and vague_source(src_text, _opens_sentence(text, src_start)) \
+            and not _direct_quote(text, att.content)
 
     # index attributions and loose spans by the sentences they may touch
     near: list[list[_Attribution]] = [[] for _ in sentences]
@@ -575,25 +760,12 @@ def polnear_article(text: str, ann_path: str, name: str, txt_path: str = "", inc
     records = []
     for i, (s, e) in enumerate(sentences):
         touching = [a for a in near[i] if _overlap(a.touch, s, e)]
-        qualifying = [a for a in touching if a.qualifies]
         sent = text[s:e]
         if not any(ch.isalpha() for ch in sent):
             continue  # separators, bare numbers and time stamps ("___", "3.") are not sentences
         where = f"{txt_path or ann_path}:{s}"
         base = {"text": sent, "doc": name, "i": i, "start": s, "end": e}
-        main = None
-        if qualifying:
-            covered, total = _covered(text, s, e, [seg for a in qualifying for seg in a.content])
-            scored = sorted(qualifying, key=lambda a: -_covered(text, s, e, a.content)[0])
-            if 2 * covered >= total:
-                main = scored[0]
-            else:
-                for a in scored:
-                    if _overlap(a.cue, s, e) and _overlap(a.content, s, e):
-                        c, t = _covered(text, s, e, a.source + a.cue + a.content)
-                        if 2 * c >= t:
-                            main = a
-                            break
+        main, scored = _main_attribution(text, s, e, [a for a in touching if a.qualifies])
         if main is not None:
             # prefer, among the qualifying attributions, one whose source and cue lie in the sentence
             for a in scored:
@@ -604,6 +776,11 @@ def polnear_article(text: str, ann_path: str, name: str, txt_path: str = "", inc
             for key, sg in (("source", main.source), ("cue", main.cue)):
                 if _inside(sg, s, e):
                     raw[key] = {"start": sg[0][0] - s, "end": sg[-1][1] - s}
+            records.append(_record(raw, where))
+            continue
+        if _main_attribution(text, s, e, [a for a in touching if a.vague])[0] is not None:
+            # rule 3: the main content comes from a vague or anonymous source (attributed won above, rule 8)
+            raw = base | {"label": "unattributed_claim", "allowed": ["unattributed_claim"], "gold": "vague_source"}
             records.append(_record(raw, where))
             continue
         untouched = not touching and not _overlap(loose, s, e)

@@ -151,6 +151,31 @@ def _replace_file(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
+def model_training_records(clf) -> list[dict]:
+    """The bundled-corpus training records named in a model's metadata (definite labels only)."""
+    from .data import load_minimal_pairs, read_records
+
+    targs = clf.metadata.get("training_args", {})
+    records = read_records(targs["train_file"]) if targs.get("train_file") and os.path.isfile(targs["train_file"]) else []
+    if targs.get("pairs_file") and os.path.isfile(targs["pairs_file"]):
+        records += load_minimal_pairs(targs["pairs_file"], "train")
+    return records
+
+
+def baseline_systems(train_records: list[dict]) -> dict:
+    """Both baselines, the TF-IDF one fitted on ``train_records`` (skipped when there are none)."""
+    from .baselines import RuleBaseline, TfidfBaseline
+
+    systems = {"rule baseline": RuleBaseline()}
+    if train_records:
+        systems["tfidf+lr"] = TfidfBaseline().fit([r["text"] for r in train_records], [r["label"] for r in train_records])
+    return systems
+
+
+def system_name(clf, model_dir: str) -> str:
+    return f"stancelib ({clf.metadata.get('run_name', os.path.basename(os.path.normpath(model_dir)))})"
+
+
 def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_split: str | None = "test",
                    out_dir: str | None = None, baselines: bool = True, record: bool = True) -> tuple[str, dict]:
     """Evaluate a saved model beside both baselines; write reports; record the scores in the model card.
@@ -160,7 +185,6 @@ def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_sp
     """
     import datetime
 
-    from .baselines import RuleBaseline, TfidfBaseline
     from .data import load_minimal_pairs, read_records
     from .model_card import render_model_card, write_model_card_copy
     from .modeling import METADATA_FILE, StanceClassifier
@@ -168,16 +192,8 @@ def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_sp
     clf = StanceClassifier.from_pretrained(model_dir)
     records = read_records(data)
     pair_records = load_minimal_pairs(pairs, pairs_split) if pairs else None
-    systems = {}
-    if baselines:
-        targs = clf.metadata.get("training_args", {})
-        train_records = read_records(targs["train_file"]) if targs.get("train_file") else []
-        if targs.get("pairs_file"):
-            train_records += load_minimal_pairs(targs["pairs_file"], "train")
-        systems["rule baseline"] = RuleBaseline()
-        if train_records:
-            systems["tfidf+lr"] = TfidfBaseline().fit([r["text"] for r in train_records], [r["label"] for r in train_records])
-    model_name = f"stancelib ({clf.metadata.get('run_name', os.path.basename(os.path.normpath(model_dir)))})"
+    systems = baseline_systems(model_training_records(clf)) if baselines else {}
+    model_name = system_name(clf, model_dir)
     systems[model_name] = clf
     reports = {name: evaluate_system(system, records, pair_records) for name, system in systems.items()}
     if clf.span_tagger is not None and any(r["source"] or r["cue"] for r in records):
@@ -200,3 +216,86 @@ def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_sp
         _replace_file(os.path.join(model_dir, "README.md"), render_model_card(clf.metadata))
         write_model_card_copy(clf.metadata, clf.metadata.get("training_args", {}).get("model_card_dir"))
     return table, reports
+
+
+# ---- held-out real news (binary views of the three-way prediction) ---------------------------
+
+# name -> (corpus loader name, split, what "positive" means, gold values that are positive, predicted label that is)
+REAL_NEWS_SETS = {
+    "polnear-test": ("load_polnear", "test", "attributed vs not", {"attributed"}, "attributed_statement"),
+    "checkthat-dev_test": ("load_checkthat", "dev_test", "unattributed (SUBJ) vs not (OBJ)", {"SUBJ"}, "unattributed_claim"),
+    "babe-reuters": ("load_babe", "heldout", "unattributed (writer's opinion) vs entirely factual",
+                     {"Expresses writer\u2019s opinion", "Expresses writer's opinion"}, "unattributed_claim"),
+}
+
+
+def _f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def binary_scores(gold: np.ndarray, pred: np.ndarray) -> dict:
+    """Precision, recall and F1 of the positive class, F1 of the negative one, their macro mean."""
+    gold, pred = np.asarray(gold, bool), np.asarray(pred, bool)
+    tp, fp = int((gold & pred).sum()), int((~gold & pred).sum())
+    fn, tn = int((gold & ~pred).sum()), int((~gold & ~pred).sum())
+    f1_pos, f1_neg = _f1(tp, fp, fn), _f1(tn, fn, fp)
+    return {
+        "n": len(gold), "positives": int(gold.sum()),
+        "precision": tp / (tp + fp) if tp + fp else 0.0, "recall": tp / (tp + fn) if tp + fn else 0.0,
+        "f1": f1_pos, "f1_negative": f1_neg, "macro_f1": (f1_pos + f1_neg) / 2,
+        "false_positive_rate": fp / (fp + tn) if fp + tn else 0.0,
+    }
+
+
+def bootstrap_ci(gold, pred, metric: str, n_resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile bootstrap interval of ``binary_scores(...)[metric]`` over resampled sentences."""
+    gold, pred = np.asarray(gold, bool), np.asarray(pred, bool)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_resamples):
+        idx = rng.integers(0, len(gold), len(gold))
+        values.append(binary_scores(gold[idx], pred[idx])[metric])
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+
+
+def real_news_scores(system, name: str, records: list[dict], n_resamples: int = 1000) -> dict:
+    """Binary scores (with bootstrap 95% intervals) of one system on one held-out real-news set."""
+    _, _, meaning, positive_gold, positive_label = REAL_NEWS_SETS[name]
+    gold = np.array([r["gold"] in positive_gold for r in records])
+    preds, _ = _predict_with_probs(system, [r["text"] for r in records])
+    pred = np.array([p == positive_label for p in preds])
+    scores = binary_scores(gold, pred)
+    scores["meaning"] = meaning
+    scores["three_way_prediction_shares"] = {lab: float(np.mean([p == lab for p in preds])) for lab in LABELS}
+    for metric in ("f1", "macro_f1"):
+        scores[f"{metric}_ci95"] = bootstrap_ci(gold, pred, metric, n_resamples)
+    return scores
+
+
+def load_real_news_set(name: str, root: str | None = None) -> list[dict]:
+    from . import corpora
+
+    loader, split = REAL_NEWS_SETS[name][:2]
+    return getattr(corpora, loader)(split, root)
+
+
+def evaluate_real_news(systems: dict, names=None, root: str | None = None, n_resamples: int = 1000) -> dict:
+    """``{set name: {system name: scores}}`` on the held-out real-news sets."""
+    results = {}
+    for name in names or REAL_NEWS_SETS:
+        records = load_real_news_set(name, root)
+        results[name] = {sys_name: real_news_scores(system, name, records, n_resamples) for sys_name, system in systems.items()}
+    return results
+
+
+def format_real_news_table(results: dict) -> str:
+    lines = []
+    for name, by_system in results.items():
+        first = next(iter(by_system.values()))
+        lines.append(f"{name}: {first['meaning']} ({first['n']} sentences, {first['positives']} positive)")
+        lines.append(f"  {'system':28s} {'F1':>22s} {'macro-F1':>22s} {'FP rate':>8s}")
+        for sys_name, sc in by_system.items():
+            f1 = f"{sc['f1']:.3f} [{sc['f1_ci95'][0]:.3f}, {sc['f1_ci95'][1]:.3f}]"
+            macro = f"{sc['macro_f1']:.3f} [{sc['macro_f1_ci95'][0]:.3f}, {sc['macro_f1_ci95'][1]:.3f}]"
+            lines.append(f"  {sys_name:28s} {f1:>22s} {macro:>22s} {sc['false_positive_rate']:8.3f}")
+    return "\n".join(lines)

@@ -27,12 +27,34 @@ from .spans import evaluate_spans, load_span_backbone, train_span_tagger
 from .training_args import TrainingArguments
 
 
+def sample_real_news(records: list[dict], limit: int | None, seed: int) -> list[dict]:
+    """At most ``limit`` records, the same share from each (corpus label, allowed set) stratum."""
+    if limit is None or len(records) <= limit:
+        return records
+    import random
+
+    strata: dict[tuple, list[dict]] = {}
+    for rec in records:
+        strata.setdefault((rec["gold"], tuple(rec["allowed"])), []).append(rec)
+    rng = random.Random(seed)
+    out = []
+    for key in sorted(strata):
+        group = strata[key]
+        out += rng.sample(group, max(1, round(len(group) * limit / len(records))))
+    return out
+
+
 def load_training_data(args: TrainingArguments) -> dict[str, list[dict]]:
     """Train and dev records (minimal pairs of each split folded in), checked for cross-split leaks."""
     splits = {"train": read_records(args.train_file), "dev": read_records(args.dev_file)}
     if args.pairs_file:
         splits["train"] += load_minimal_pairs(args.pairs_file, "train")
         splits["dev_pairs"] = load_minimal_pairs(args.pairs_file, "dev")
+    if args.real_news:
+        from .corpora import trainable_records
+
+        real = sample_real_news(trainable_records(args.real_news_dir), args.real_news_max, args.seed)
+        splits["train"] += [rec | {"_real_news": True} for rec in real]
     held_out = {}
     if args.test_file:
         held_out["test"] = read_records(args.test_file)
@@ -107,6 +129,12 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     data_files = [f for f in (args.train_file, args.dev_file, args.pairs_file) if f]
     data_hashes = {f: {"sha256": file_sha256(f)} for f in data_files}  # what was read, before a long run
     splits = load_training_data(args)
+    real = [r for r in splits["train"] if r.get("_real_news")]
+    if real:  # a content hash of what was read, never the text itself
+        import hashlib
+
+        digest = hashlib.sha256("\n".join(f"{r['text']}\t{','.join(r['allowed'])}" for r in real).encode()).hexdigest()
+        data_hashes["real_news"] = {"sha256": digest, "n": len(real)}
     dev_records = splits["dev"] + splits.get("dev_pairs", [])
 
     if model is None or tokenizer is None:
@@ -119,21 +147,18 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     model.config.id2label, model.config.label2id = dict(ID2LABEL), dict(LABEL2ID)
     model.config.problem_type = "single_label_classification"
 
-    weights = class_weights(args, [r["label"] for r in splits["train"] if r["label"]])
+    # class weights come from the bundled corpus's definite labels, which the real news must not drown
+    weights = class_weights(args, [r["label"] for r in splits["train"] if r["label"] and not r.get("_real_news")])
 
-    def targets(batch):
-        out = {"labels": [], "label_mask": [], "weight": []}
-        for label, allowed in zip(batch["label"], batch["allowed"]):
-            out["labels"].append(LABEL2ID[label] if label else -100)
-            out["label_mask"].append([float(name in allowed) for name in LABELS])
-            if label:
-                out["weight"].append(weights[LABEL2ID[label]] if weights else 1.0)
-            else:
-                out["weight"].append(args.partial_label_weight)
-        return out
+    def example_weight(rec):
+        w = (weights[LABEL2ID[rec["label"]]] if weights else 1.0) if rec["label"] else args.partial_label_weight
+        return w * (args.real_news_weight if rec.get("_real_news") else 1.0)
 
     def encode(records):
-        ds = to_dataset(records).map(targets, batched=True)
+        ds = to_dataset(records)
+        ds = ds.add_column("labels", [LABEL2ID[r["label"]] if r["label"] else -100 for r in records])
+        ds = ds.add_column("label_mask", [[float(n in r["allowed"]) for n in LABELS] for r in records])
+        ds = ds.add_column("weight", [example_weight(r) for r in records])
         ds = ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length), batched=True)
         keep = ["input_ids", "attention_mask", "labels", "label_mask", "weight"]
         return ds.select_columns(keep + (["token_type_ids"] if "token_type_ids" in ds.column_names else []))
@@ -217,6 +242,7 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         "training_args": args.to_dict(),
         "data": data_hashes,
         "n_train": len(splits["train"]),
+        "n_train_real_news": sum(1 for r in splits["train"] if r.get("_real_news")),
         "n_dev": len(dev_records),
         "class_weights": weights,
         "calibration": calibration,

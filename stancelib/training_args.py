@@ -31,7 +31,15 @@ class TrainingArguments:
     warmup_ratio: float = 0.1
     # "balanced" (inverse class frequency), "none", or a list of three weights in LABELS order
     class_weights: str | list[float] = "balanced"
-    # weight of a partial-label example (real news, "neutral or attributed") relative to a definite one
+    # real news (news-mix recipe): add the trainable splits of the corpora in real_news_dir
+    # ($STANCELIB_DATA, else ../shared/data); held-out splits are never read for training
+    real_news: bool = False
+    real_news_dir: str | None = None
+    # at most this many real-news sentences, sampled per corpus label set (None: all of them)
+    real_news_max: int | None = None
+    # weight of every real-news example relative to a bundled-corpus one (which keeps its class weight)
+    real_news_weight: float = 1.0
+    # weight of a partial-label example ("neutral or attributed") relative to a definite one
     partial_label_weight: float = 1.0
     seed: int = 42
     # stop when dev macro-F1 has not improved for this many evaluations (0: never stop early)

@@ -75,3 +75,33 @@ def test_evaluate_system_uses_probabilities_in_the_systems_label_order():
     cal = rep["calibration"]
     assert cal["ece"] == pytest.approx(abs(0.5 - 0.9))
     assert cal["temperature"] == 2.0 and cal["ece_uncalibrated"] > cal["ece"]  # T=2 had softened a sharper raw model
+
+
+def test_binary_scores_and_bootstrap():
+    from stancelib.evaluation import binary_scores, bootstrap_ci
+
+    gold = [True, True, False, False, False]
+    pred = [True, False, True, False, False]
+    s = binary_scores(gold, pred)
+    assert s["precision"] == 0.5 and s["recall"] == 0.5 and s["f1"] == 0.5
+    assert s["f1_negative"] == pytest.approx(2 / 3) and s["false_positive_rate"] == pytest.approx(1 / 3)
+    lo, hi = bootstrap_ci(gold * 20, pred * 20, "f1", n_resamples=200)
+    assert lo <= 0.5 <= hi and hi - lo < 0.5
+    assert bootstrap_ci(gold, gold, "f1", n_resamples=50) == (1.0, 1.0)
+
+
+SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+
+
+@pytest.mark.shared_data
+def test_real_news_evaluation_with_the_rule_baseline():
+    if not os.path.isdir(SHARED):
+        pytest.skip("../shared/data is not here")
+    from stancelib import RuleBaseline
+    from stancelib.evaluation import evaluate_real_news, format_real_news_table
+
+    results = evaluate_real_news({"rule": RuleBaseline()}, ["checkthat-dev_test"], SHARED, n_resamples=50)
+    sc = results["checkthat-dev_test"]["rule"]
+    assert sc["n"] == 484 and sc["positives"] == 122
+    assert 0 < sc["macro_f1"] < 1 and sc["macro_f1_ci95"][0] <= sc["macro_f1"] <= sc["macro_f1_ci95"][1]
+    assert "checkthat-dev_test" in format_real_news_table(results)
