@@ -139,8 +139,10 @@ and in both cases its Content is not a direct quote (it does not open with a
 quotation mark): rules 6 and 13 make a vague speaker's *direct* quote of a plain
 event ``neutral_report``, which PolNeAR cannot tell apart. A sentence that is
 attributed (tests A or B with a named source) stays attributed even when it
-also holds a vague attribution (rule 8). A vague-source record has no
-``source`` or ``cue``.
+also holds a vague attribution (rule 8); one that is touched by any qualifying
+attribution without being attributed ("Lee said ..., but officials said ...",
+with the officials' part the longer) is ambiguous, never a vague-source record.
+A vague-source record has no ``source`` or ``cue``.
 
 A sentence that touches **no** Source, Cue, Content or other brat span at all is
 ``label: None``, ``allowed: [neutral_report, unattributed_claim]``, gold
@@ -778,8 +780,9 @@ def polnear_article(text: str, ann_path: str, name: str, txt_path: str = "", inc
                     raw[key] = {"start": sg[0][0] - s, "end": sg[-1][1] - s}
             records.append(_record(raw, where))
             continue
-        if _main_attribution(text, s, e, [a for a in touching if a.vague])[0] is not None:
-            # rule 3: the main content comes from a vague or anonymous source (attributed won above, rule 8)
+        if not scored and _main_attribution(text, s, e, [a for a in touching if a.vague])[0] is not None:
+            # rule 3: the main content comes from a vague or anonymous source, and no identifiable
+            # source has a part in the sentence (one that does makes it attributed above or ambiguous)
             raw = base | {"label": "unattributed_claim", "allowed": ["unattributed_claim"], "gold": "vague_source"}
             records.append(_record(raw, where))
             continue

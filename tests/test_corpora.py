@@ -14,6 +14,7 @@ import pytest
 from stancelib.corpora import (
     HELD_OUT,
     cue_qualifies,
+    impersonal_cue,
     load_babe,
     load_checkthat,
     load_newssd,
@@ -21,6 +22,7 @@ from stancelib.corpora import (
     source_kind,
     text_key,
     trainable_records,
+    vague_source,
 )
 from stancelib.data import validate_record
 from stancelib.sentences import split_sentences
@@ -105,6 +107,68 @@ def ferry_brat():
     b.attribution("Residents", "believe", "the fares are already too high")
     b.attribution("She", "told", "the board would review prices next year")
     b.attribution("Critics", ("say", "Critics say"), "the fares will drive visitors away")
+    return b
+
+
+# invented sentences, one per case of the vague-source rule (LABELS.md rule 3)
+VAGUE_ARTICLE = (
+    "Ferry contract in doubt\n"
+    "\n"
+    "Officials, speaking on condition of anonymity, said the ferry contract would be cancelled. "
+    "Sources said the harbour board had run out of money. "
+    "Senior officials said the new boats had failed their sea trials. "
+    "It was reported that the crews had not been paid since March. "
+    "The old ferries reportedly lost money every winter. "
+    "Critics say the plan is too costly, Mayor Ana Ortiz told the council. "
+    "A spokesman for the harbour board said the timetable was unchanged. "
+    "Harbour Board officials said the drills would continue. "
+    "Port Authority sources said the drills would stop. "
+    "The official said the pier would close at noon. "
+    "\u201cThe pier was closed at noon,\u201d an official said. "
+    "Forty percent of voters said the fares were too high. "
+    "Democrats said the board should resign. "
+    "The new timetable was announced on Friday. "
+    "Some experts believe the boats are unsafe.\n"
+)
+VAGUE_SENTENCES = [
+    "Officials, speaking on condition of anonymity, said the ferry contract would be cancelled.",
+    "Sources said the harbour board had run out of money.",
+    "Senior officials said the new boats had failed their sea trials.",
+    "It was reported that the crews had not been paid since March.",
+    "The old ferries reportedly lost money every winter.",
+    "Port Authority sources said the drills would stop.",
+]
+NOT_VAGUE_SENTENCES = [  # identifiable, anaphoric, direct quote, poll, bare group, event passive, belief
+    "A spokesman for the harbour board said the timetable was unchanged.",
+    "Harbour Board officials said the drills would continue.",
+    "The official said the pier would close at noon.",
+    "\u201cThe pier was closed at noon,\u201d an official said.",
+    "Forty percent of voters said the fares were too high.",
+    "Democrats said the board should resign.",
+    "The new timetable was announced on Friday.",
+    "Some experts believe the boats are unsafe.",
+]
+
+
+def vague_brat():
+    b = Brat(VAGUE_ARTICLE)
+    b.attribution("Officials, speaking on condition of anonymity", ("said", "anonymity, said"),
+                  "the ferry contract would be cancelled")
+    b.attribution("Sources", ("said", "Sources said"), "the harbour board had run out of money")
+    b.attribution("Senior officials", ("said", "Senior officials said"), "the new boats had failed their sea trials")
+    b.attribution(None, "It was reported", "the crews had not been paid since March", no_source=True)
+    b.attribution(None, "reportedly", None, content_pieces=["The old ferries", "lost money every winter"], no_source=True)
+    b.attribution("Critics", ("say", "Critics say"), "the plan is too costly")
+    b.attribution("Mayor Ana Ortiz", ("told", "Ortiz told"), "Critics say the plan is too costly")
+    b.attribution("A spokesman for the harbour board", ("said", "board said"), "the timetable was unchanged")
+    b.attribution("Harbour Board officials", ("said", "Board officials said"), "the drills would continue")
+    b.attribution("Port Authority sources", ("said", "Authority sources said"), "the drills would stop")
+    b.attribution("The official", ("said", "The official said"), "the pier would close at noon")
+    b.attribution("an official", ("said", "an official said"), "\u201cThe pier was closed at noon,\u201d")
+    b.attribution("Forty percent of voters", ("said", "voters said"), "the fares were too high")
+    b.attribution("Democrats", ("said", "Democrats said"), "the board should resign")
+    b.attribution(None, "was announced", "The new timetable", no_source=True)
+    b.attribution("Some experts", "believe", "the boats are unsafe")
     return b
 
 
@@ -220,6 +284,35 @@ def test_source_kinds():
     assert source_kind("who", before="The plan was backed by Mira Solberg, ") == "pronoun"
 
 
+def test_vague_sources():
+    for vague in ("critics", "officials", "sources", "experts", "analysts", "some", "many", "others",
+                  "some residents", "many people", "a senior official", "one source", "the source",
+                  "people familiar with the talks", "a person close to the mayor",
+                  "Officials, speaking on condition of anonymity",
+                  "officials familiar with Mayor Ortiz's plans", "Harbour Board sources", "legal experts"):
+        assert vague_source(vague), vague
+    assert vague_source("Senior officials", opens_sentence=True)
+    for not_vague in ("the campaign", "the White House", "a spokesman for the ministry", "a spokesman",
+                      "Mayor Ana Ortiz", "Pentagon officials", "campaign officials", "his aides",
+                      "Ortiz's advisers", "the official", "those experts", "Democrats", "voters",
+                      "46 percent of voters", "two-thirds of harbour insiders", "I", "you", "we",
+                      "Business Insider", "the Harbour Times, citing people familiar with the talks",
+                      "other councillors, like Ana Ortiz and Ben Lee", "the poll"):
+        assert not vague_source(not_vague), not_vague
+    assert not vague_source("Senior officials")  # mid-sentence "Senior" is capitalised for a reason
+    assert not vague_source("Pentagon officials", opens_sentence=True)
+
+
+def test_impersonal_cues():
+    for cue in ("it is said", "was reported", "It\u2019s been reported", "it was revealed", "is said",
+                "reportedly", "allegedly", "I was told", "has been described"):
+        assert impersonal_cue(cue), cue
+    for cue in ("said", "saying", "adding", "asked", "was asked", "was announced", "is accused of",
+                "was declared", "has been denied", "would be said", "to be said", "there have been no reported",
+                "is described on Amazon", "believed", "is believed"):
+        assert not impersonal_cue(cue), cue
+
+
 # --------------------------------------------------------------------------- PolNeAR
 
 def test_polnear_sentences_and_labels(synth):
@@ -256,9 +349,13 @@ def test_polnear_sentences_and_labels(synth):
     she = by["She told reporters the board would review prices next year."]
     assert she["label"] == "attributed_statement" and she["source"]["text"] == "She" and she["cue"]["text"] == "told"
 
-    # belief cue, vague source, unannotated speech cue: ambiguous, left out by default
+    # vague source with a speech cue: a definite rule-3 unattributed claim
+    critics = by["Critics say the fares will drive visitors away."]
+    assert (critics["label"], critics["allowed"], critics["gold"]) == ("unattributed_claim", ["unattributed_claim"], "vague_source")
+    assert critics["source"] is None and critics["cue"] is None
+
+    # belief cue, unannotated speech cue: ambiguous, left out by default
     for text in ("Residents believe the fares are already too high.",
-                 "Critics say the fares will drive visitors away.",
                  "A spokesman said the timetable is unchanged."):
         assert text not in by
 
@@ -267,7 +364,7 @@ def test_polnear_ambiguous_on_request(synth):
     recs = by_text(load_polnear("train", synth, include_ambiguous=True))
     belief = recs["Residents believe the fares are already too high."]
     assert belief["label"] is None and belief["allowed"] == ALL and belief["gold"] == "ambiguous"
-    assert recs["Critics say the fares will drive visitors away."]["gold"] == "ambiguous"
+    assert recs["Critics say the fares will drive visitors away."]["gold"] == "vague_source"
     assert recs["A spokesman said the timetable is unchanged."]["gold"] == "ambiguous"
     assert len(recs) == len(split_sentences(ARTICLE))
 
@@ -283,6 +380,43 @@ def test_polnear_uses_first_annotator_file(synth):
     # the later file ("..._zz99.ann") has no attributions; had it been used, nothing would be attributed
     labels = [r["label"] for r in load_polnear("train", synth)]
     assert labels.count("attributed_statement") == 4
+
+
+@pytest.fixture
+def vague_synth(tmp_path):
+    root = tmp_path / "data"
+    write_polnear(root, "train", "ferry-contract", VAGUE_ARTICLE, vague_brat())
+    return str(root)
+
+
+def test_polnear_vague_sources(vague_synth):
+    recs = load_polnear("train", vague_synth)
+    every = by_text(load_polnear("train", vague_synth, include_ambiguous=True))
+    assert len(every) == len(split_sentences(VAGUE_ARTICLE))
+    by = by_text(recs)
+    for text in VAGUE_SENTENCES:
+        r = by[text]
+        assert (r["label"], r["allowed"], r["gold"]) == ("unattributed_claim", ["unattributed_claim"], "vague_source"), text
+        assert r["source"] is None and r["cue"] is None
+        assert validate_record(r, "x") == {k: v for k, v in r.items() if k != "_where"}
+    for text in NOT_VAGUE_SENTENCES:
+        assert text not in by and every[text]["gold"] == "ambiguous", text
+    # a named source wins over the vague one it quotes (rule 8)
+    both = by["Critics say the plan is too costly, Mayor Ana Ortiz told the council."]
+    assert both["gold"] == "attributed" and both["source"]["text"] == "Mayor Ana Ortiz"
+    assert by["Ferry contract in doubt"]["gold"] == "none"
+    golds = [r["gold"] for r in recs]
+    assert golds.count("vague_source") == len(VAGUE_SENTENCES) and golds.count("attributed") == 1
+
+
+def test_polnear_vague_quote_too_short_is_ambiguous(tmp_path):
+    text = ("Critics say it is bad, but the harbour board approved the long-delayed plan for two new "
+            "ferries, a larger pier and a bus link in a vote on Monday evening.\n")
+    b = Brat(text)
+    b.attribution("Critics", "say", "it is bad")
+    write_polnear(tmp_path / "data", "train", "short", text, b)
+    recs = load_polnear("train", str(tmp_path / "data"), include_ambiguous=True)
+    assert [r["gold"] for r in recs] == ["ambiguous"]
 
 
 def test_polnear_bad_split(synth):
@@ -430,11 +564,32 @@ def test_real_babe_heldout_is_reuters_only(loaded, real):
     assert {r["label"] for r in train} == {None, "unattributed_claim"}
 
 
+def read_brat_attributions(ann_path, text):
+    """[(kind, source segments, cue text, content segments)] of a brat file (a minimal reader for checks)."""
+    spans, events = {}, []
+    with open(ann_path, encoding="utf-8-sig") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if parts[0].startswith("T") and len(parts) > 1:
+                segs = [tuple(map(int, seg.split())) for seg in parts[1].split(" ", 1)[1].split(";")]
+                spans[parts[0]] = segs
+            elif parts[0].startswith("E") and len(parts) > 1:
+                args = parts[1].split()
+                roles = {}
+                for arg in args[1:]:
+                    role, _, ref = arg.partition(":")
+                    roles.setdefault(role.rstrip("0123456789"), []).extend(spans.get(ref, []))
+                events.append((args[0].split(":")[0], roles))
+    return [(kind, sorted(r.get("Source", [])), " ".join(text[a:b] for a, b in sorted(r.get("Cue", []))),
+             sorted(r.get("Content", []))) for kind, r in events]
+
+
 @needs_data
 def test_real_polnear_has_attributed_and_none(loaded, real):
     for split, recs in loaded["polnear"].items():
         golds = [r["gold"] for r in recs]
         assert golds.count("attributed") > 300 and golds.count("none") > 300, split
+        assert golds.count("vague_source") > (100 if split == "train" else 10), split
         assert "ambiguous" not in golds
         attributed = [r for r in recs if r["label"] == "attributed_statement"]
         assert sum(r["source"] is not None for r in attributed) > len(attributed) / 2
@@ -443,6 +598,34 @@ def test_real_polnear_has_attributed_and_none(loaded, real):
         path = r["_where"].rsplit(":", 1)[0]
         with open(path, encoding="utf-8", newline="") as f:
             assert f.read()[r["start"]:r["end"]] == r["text"]
+
+
+@needs_data
+def test_real_polnear_vague_sources_are_not_named(loaded, real):
+    """Every train vague_source sentence rests on a vague or missing source, never on a named one."""
+    vague = [r for r in loaded["polnear"]["train"] if r["gold"] == "vague_source"]
+    assert len(vague) > 100
+    texts, atts = {}, {}
+    for r in vague:
+        assert (r["label"], r["allowed"], r["source"], r["cue"]) == ("unattributed_claim", ["unattributed_claim"], None, None)
+        path = r["_where"].rsplit(":", 1)[0]
+        if path not in texts:
+            with open(path, encoding="utf-8", newline="") as f:
+                texts[path] = f.read()
+            name = os.path.basename(path)[: -len(".txt")]
+            ann_dir = os.path.join(os.path.dirname(os.path.dirname(path)), "attributions")
+            ann = sorted(f for f in os.listdir(ann_dir) if f.rsplit("_", 1)[0] == name and f.endswith(".ann"))[0]
+            atts[path] = read_brat_attributions(os.path.join(ann_dir, ann), texts[path])
+        text, s, e = texts[path], r["start"], r["end"]
+        # attributions with a speech cue (or, without a source, an agentless one) whose Content is in the sentence
+        speech = [(" ".join(text[a:b] for a, b in src), cue) for kind, src, cue, con in atts[path]
+                  if kind.startswith("Attribution") and any(a < e and b > s for a, b in con)
+                  and (cue_qualifies(cue) if src else impersonal_cue(cue))]
+        sources = [x for x, _ in speech if x]
+        # no such attribution has a named source ...
+        assert not [x for x in sources if source_kind(x) == "named"], r["_where"]
+        # ... and at least one has a clearly vague source or none at all
+        assert any(vague_source(x, o) for x in sources for o in (False, True)) or any(not x for x, _ in speech), r["_where"]
 
 
 @needs_data

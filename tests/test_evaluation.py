@@ -87,7 +87,7 @@ def test_binary_scores_and_bootstrap():
     assert s["f1_negative"] == pytest.approx(2 / 3) and s["false_positive_rate"] == pytest.approx(1 / 3)
     lo, hi = bootstrap_ci(gold * 20, pred * 20, "f1", n_resamples=200)
     assert lo <= 0.5 <= hi and hi - lo < 0.5
-    assert bootstrap_ci(gold, gold, "f1", n_resamples=50) == (1.0, 1.0)
+    assert bootstrap_ci(gold * 20, gold * 20, "f1", n_resamples=50) == (1.0, 1.0)
 
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
