@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -53,8 +54,16 @@ def _cmd_predict(ns) -> int:
     clf = StanceClassifier.from_pretrained(ns.model)
     if ns.file:
         with open(ns.file, encoding="utf-8") as f:
-            analysis = clf.analyze(f.read())
+            text = f.read()
+        analysis = clf.analyze(text)
+        if ns.html:
+            from .report import render_html
+
+            with open(ns.html, "w", encoding="utf-8") as f:
+                f.write(render_html(text, analysis, title=os.path.basename(ns.file), model=ns.model))
         print(json.dumps(analysis.to_dict(), indent=2) if ns.json else analysis.to_table())
+        if ns.html:
+            print(f"HTML report: {ns.html}", file=sys.stderr)
         return 0
     probs = clf.predict_proba(ns.sentences)
     labels = clf.predict(ns.sentences)
@@ -107,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sentences", nargs="*", help="sentences to label")
     p.add_argument("--file", help="a text file: split into sentences and label each")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--html", help="with --file: also write an HTML report to this path")
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("backbones", help="list the named backbones")

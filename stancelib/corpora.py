@@ -129,7 +129,7 @@ LABELS.md rule 3: "officials, speaking on condition of anonymity, said",
   passive of say, report, reveal, describe, claim, allege, suggest, estimate,
   predict or tell ("it was reported that", "is said to", "it was revealed",
   "I was told"), or "reportedly" / "allegedly"; with no name in the cue
-  ("is described on Amazon") and no negation or modal. Other sourceless cues
+  ("is described in the Harbour Times") and no negation or modal. Other sourceless cues
   are not rule 3 and stay ambiguous: questions ("asked"), participles whose
   subject is named elsewhere in the sentence ("..., saying", "adding"), and
   passives of acts and events ("was announced the winner", "is accused of",
@@ -138,7 +138,7 @@ LABELS.md rule 3: "officials, speaking on condition of anonymity, said",
 and in both cases its Content is not a direct quote (it does not open with a
 quotation mark): rules 6 and 13 make a vague speaker's *direct* quote of a plain
 event ``neutral_report``, which PolNeAR cannot tell apart. A sentence that is
-attributed (tests A or B with a named source) stays attributed even when it
+attributed (tests A or B with an identifiable source) stays attributed even when it
 also holds a vague attribution (rule 8); one that is touched by any qualifying
 attribution without being attributed ("Lee said ..., but officials said ...",
 with the officials' part the longer) is ambiguous, never a vague-source record.
@@ -169,8 +169,9 @@ anaphoric sources, bare groups ("Democrats said"), vague speakers' direct
 quotes, pronouns that point back to a vague source ("they said" after
 "critics"), vague sources with a belief cue ("some analysts believe", rule 3
 too) and sourceless cues other than agentless passives; and it can err the
-other way: an unnamed "official" whom the article names earlier, or a generic
-"others" after named speakers, becomes a vague-source record. Sentences with
+other way: an unnamed "official" whom the article names earlier, a generic
+"others" or "many" after named speakers, or "media sources" meaning outlets,
+becomes a vague-source record. Sentences with
 beliefs or with only partly-covering quotes are skipped; the
 lexicons miss unusual cues (those sentences are skipped, not mislabelled);
 the pronoun test is a heuristic and can accept a pronoun with no named
@@ -538,7 +539,7 @@ def vague_source(source: str, opens_sentence: bool = False) -> bool:
     if not words or re.search(r"\d|%|\w-thirds?\b|\w-in-\w", low) or set(lows) & _NOT_VAGUE:
         return False  # poll figures ("46 percent of voters", "two-thirds of insiders"), I / you / we
 
-    def plain(ws):  # the lower-case words, and the first one ("Officials said"); "Business Insider" is a name
+    def plain(ws):  # the lower-case words, and the first one ("Officials said"); "Harbour Insider" is a name
         return {w.lower() for k, w in enumerate(ws) if k == 0 or not w[:1].isupper()}
 
     anonymous = bool(plain(words) & ANONYMOUS_WORDS) or any(p in low for p in _VAGUE_PHRASES)

@@ -199,3 +199,26 @@ def file_sha256(path: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def neighbour_contexts(records: list[dict]) -> list[str]:
+    """For each record, its previous and next sentence in the same ``doc`` (by ``i``), joined.
+
+    Records without ``doc``/``i`` (minimal pairs are given ``doc=None`` here by the
+    caller, stand-alone sentences) get an empty context.
+    """
+    from .modeling import neighbour_context
+
+    by_doc: dict[str, dict[int, str]] = {}
+    for rec in records:
+        if rec.get("doc") is not None and rec.get("i") is not None:
+            by_doc.setdefault(rec["doc"], {})[rec["i"]] = rec["text"]
+    out = []
+    for rec in records:
+        doc = by_doc.get(rec.get("doc")) if rec.get("i") is not None else None
+        if not doc:
+            out.append("")
+            continue
+        i = rec["i"]
+        out.append(neighbour_context([doc.get(i - 1, ""), rec["text"], doc.get(i + 1, "")], 1))
+    return out

@@ -52,11 +52,20 @@ def minimal_pair_scores(records: list[dict], y_pred: list[str]) -> dict:
     }
 
 
-def _predict_with_probs(system, texts: list[str]):
-    """Labels and (n, 3) probabilities in LABELS order from one pass (probabilities may be None)."""
+def _predict_with_probs(system, texts: list[str], records: list[dict] | None = None):
+    """Labels and (n, 3) probabilities in LABELS order from one pass (probabilities may be None).
+
+    A context-aware model gets each record's neighbouring sentences (same ``doc``, ``i`` +- 1).
+    """
     if not hasattr(system, "predict_proba"):
         return list(system.predict(texts)), None
-    probs = np.asarray(system.predict_proba(texts), dtype=np.float64)
+    if getattr(system, "uses_context", False) and records is not None:
+        from .data import neighbour_contexts
+
+        probs = system.predict_proba(texts, contexts=neighbour_contexts(records))
+    else:
+        probs = system.predict_proba(texts)
+    probs = np.asarray(probs, dtype=np.float64)
     order = [list(getattr(system, "labels", LABELS)).index(name) for name in LABELS]
     probs = probs[:, order]
     return [LABELS[k] for k in probs.argmax(axis=1)], probs
@@ -76,7 +85,7 @@ def calibration_scores(probs: np.ndarray, label_ids: np.ndarray, temperature: fl
 
 def evaluate_system(system, records: list[dict], pair_records: list[dict] | None = None) -> dict:
     """Score one system on sentence records (and, if given, on minimal-pair records)."""
-    preds, probs = _predict_with_probs(system, [r["text"] for r in records])
+    preds, probs = _predict_with_probs(system, [r["text"] for r in records], records)
     report = classification_scores([r["label"] for r in records], preds)
     if probs is not None:
         label_ids = np.array([LABELS.index(r["label"]) for r in records])
@@ -186,8 +195,7 @@ def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_sp
     import datetime
 
     from .data import load_minimal_pairs, read_records
-    from .model_card import render_model_card, write_model_card_copy
-    from .modeling import METADATA_FILE, StanceClassifier
+    from .modeling import StanceClassifier
 
     clf = StanceClassifier.from_pretrained(model_dir)
     records = read_records(data)
@@ -212,10 +220,18 @@ def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_sp
     if record:
         entry = {"date": datetime.date.today().isoformat(), "data": data, "pairs": pairs, "n": len(records), "systems": reports}
         clf.metadata.setdefault("evaluations", {})[data_name] = entry
-        _replace_file(os.path.join(model_dir, METADATA_FILE), json.dumps(clf.metadata, indent=2))
-        _replace_file(os.path.join(model_dir, "README.md"), render_model_card(clf.metadata))
-        write_model_card_copy(clf.metadata, clf.metadata.get("training_args", {}).get("model_card_dir"))
+        record_model_metadata(clf, model_dir)
     return table, reports
+
+
+def record_model_metadata(clf, model_dir: str) -> None:
+    """Rewrite a model's ``stancelib.json`` and model card (file by file, atomically) from ``clf.metadata``."""
+    from .model_card import render_model_card, write_model_card_copy
+    from .modeling import METADATA_FILE
+
+    _replace_file(os.path.join(model_dir, METADATA_FILE), json.dumps(clf.metadata, indent=2))
+    _replace_file(os.path.join(model_dir, "README.md"), render_model_card(clf.metadata))
+    write_model_card_copy(clf.metadata, clf.metadata.get("training_args", {}).get("model_card_dir"))
 
 
 # ---- held-out real news (binary views of the three-way prediction) ---------------------------
@@ -262,7 +278,7 @@ def real_news_scores(system, name: str, records: list[dict], n_resamples: int = 
     """Binary scores (with bootstrap 95% intervals) of one system on one held-out real-news set."""
     _, _, meaning, positive_gold, positive_label = REAL_NEWS_SETS[name]
     gold = np.array([r["gold"] in positive_gold for r in records])
-    preds, _ = _predict_with_probs(system, [r["text"] for r in records])
+    preds, _ = _predict_with_probs(system, [r["text"] for r in records], records)
     pred = np.array([p == positive_label for p in preds])
     scores = binary_scores(gold, pred)
     scores["meaning"] = meaning

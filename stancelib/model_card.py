@@ -92,6 +92,9 @@ def render_model_card(meta: dict) -> str:
         lines += _scores_table(meta["evaluations"])
     else:
         lines += ["No held-out evaluation recorded yet: run `stancelib evaluate --model MODEL_DIR --data TEST.jsonl`.", ""]
+    if meta.get("real_news"):
+        lines += ["### Held-out real news", "", f"From `scripts/results_table.py`, {meta['real_news']['date']}:", "",
+                  meta["real_news"]["table"], ""]
     lines += [
         "## Limitations",
         "",

@@ -109,6 +109,11 @@ class Analysis:
         return "\n".join(lines)
 
 
+def neighbour_context(sentences: list[str], k: int) -> str:
+    """The context segment of sentence ``k``: the previous and the next sentence of its document."""
+    return " ".join(s for s in (sentences[k - 1] if k > 0 else "", sentences[k + 1] if k + 1 < len(sentences) else "") if s)
+
+
 def _check_texts(texts) -> tuple[list[str], bool]:
     """Return ``(list_of_texts, was_single)``; raise ``TypeError`` for anything but strings."""
     if isinstance(texts, str):
@@ -261,7 +266,12 @@ class StanceClassifier:
         atomic_save(write, path)
 
     # ---- prediction ---------------------------------------------------------
-    def _logits(self, texts: list[str], show_progress: bool | None = None) -> np.ndarray:
+    @property
+    def uses_context(self) -> bool:
+        """Was this model trained with the neighbouring sentences as a second segment?"""
+        return bool(self.metadata.get("training_args", {}).get("context", False))
+
+    def _logits(self, texts: list[str], show_progress: bool | None = None, contexts: list[str] | None = None) -> np.ndarray:
         """Logits for non-blank texts, batched by length with dynamic padding."""
         from tqdm.auto import tqdm
 
@@ -272,28 +282,43 @@ class StanceClassifier:
         if show_progress is None:
             show_progress = len(batches) > 20
         for batch in tqdm(batches, desc="predict", unit="batch", disable=not show_progress):
+            pair = [contexts[k] for k in batch] if contexts is not None else None
             enc = self.tokenizer(
-                [texts[k] for k in batch], padding=True, truncation=True,
-                max_length=self.max_length, return_tensors="np",
+                [texts[k] for k in batch], pair, padding=True,
+                # with a context segment, only the context is cut when too long
+                truncation="only_second" if pair else True,
+                max_length=self.max_length * (3 if pair else 1), return_tensors="np",
             )
             out[batch] = self.runner(dict(enc))
         return out
 
-    def predict_proba(self, texts, show_progress: bool | None = None, calibrated: bool = True) -> np.ndarray:
+    def predict_proba(self, texts, show_progress: bool | None = None, calibrated: bool = True,
+                      contexts: list[str] | None = None) -> np.ndarray:
         """Probabilities, shape ``(n, 3)`` (``(3,)`` for one string), columns in ``self.labels`` order.
 
         ``calibrated=True`` applies the temperature fitted on the dev split at
-        training time; it never changes which label is most probable.
+        training time; it never changes which label is most probable. ``contexts``
+        (one string per text: the neighbouring sentences) is used by a model
+        trained with ``context: true``; without it such a model sees an empty
+        context, as for a sentence on its own.
         """
         items, single = _check_texts(texts)
+        if contexts is not None:
+            contexts, _ = _check_texts(contexts)
+            if len(contexts) != len(items):
+                raise ValueError(f"{len(contexts)} contexts for {len(items)} texts")
         probs = np.full((len(items), len(self.labels)), np.nan, dtype=np.float32)
         live = [k for k, t in enumerate(items) if t.strip()]
         if live:
-            logits = self._logits([items[k] for k in live], show_progress)
+            ctx = None
+            if self.uses_context:
+                ctx = [contexts[k] if contexts is not None else "" for k in live]
+            logits = self._logits([items[k] for k in live], show_progress, ctx)
             probs[live] = softmax(logits, self.temperature if calibrated else 1.0)
         return probs[0] if single else probs
 
-    def predict(self, texts, show_progress: bool | None = None, min_confidence: float | None = None):
+    def predict(self, texts, show_progress: bool | None = None, min_confidence: float | None = None,
+                contexts: list[str] | None = None):
         """Label names: one string in, one label out; a list in, a list out.
 
         Blank strings get ``None``. With ``min_confidence``, a sentence whose most
@@ -302,7 +327,7 @@ class StanceClassifier:
         items, single = _check_texts(texts)
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must lie in [0, 1], got {min_confidence}")
-        probs = self.predict_proba(items, show_progress)
+        probs = self.predict_proba(items, show_progress, contexts=contexts)
         labels = []
         for row in probs:
             if np.isnan(row).any():
@@ -328,7 +353,11 @@ class StanceClassifier:
     def _analyze_many(self, docs: list[str]) -> list[Analysis]:
         spans = [split_sentences(doc) for doc in docs]
         flat = [doc[s:e] for doc, doc_spans in zip(docs, spans) for s, e in doc_spans]
-        probs = self.predict_proba(flat) if flat else np.zeros((0, len(self.labels)))
+        contexts = None
+        if self.uses_context:
+            contexts = [neighbour_context([doc[a:b] for a, b in doc_spans], k) for doc, doc_spans in zip(docs, spans)
+                        for k in range(len(doc_spans))]
+        probs = self.predict_proba(flat, contexts=contexts) if flat else np.zeros((0, len(self.labels)))
         labels = [self.labels[int(row.argmax())] for row in probs]
         found: dict[int, dict] = {}
         if self.span_tagger is not None:

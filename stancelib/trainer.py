@@ -18,7 +18,7 @@ import numpy as np
 from . import __version__
 from .backbones import resolve_backbone
 from .calibration import expected_calibration_error, fit_temperature, softmax
-from .data import check_disjoint, file_sha256, load_minimal_pairs, read_records, to_dataset
+from .data import check_disjoint, file_sha256, load_minimal_pairs, neighbour_contexts, read_records, to_dataset
 from .evaluation import classification_scores, minimal_pair_scores
 from .labels import ID2LABEL, LABEL2ID, LABELS
 from .model_card import render_model_card, write_model_card_copy
@@ -48,8 +48,8 @@ def load_training_data(args: TrainingArguments) -> dict[str, list[dict]]:
     """Train and dev records (minimal pairs of each split folded in), checked for cross-split leaks."""
     splits = {"train": read_records(args.train_file), "dev": read_records(args.dev_file)}
     if args.pairs_file:
-        splits["train"] += load_minimal_pairs(args.pairs_file, "train")
-        splits["dev_pairs"] = load_minimal_pairs(args.pairs_file, "dev")
+        splits["train"] += [r | {"_pair": True} for r in load_minimal_pairs(args.pairs_file, "train")]
+        splits["dev_pairs"] = [r | {"_pair": True} for r in load_minimal_pairs(args.pairs_file, "dev")]
     if args.real_news:
         from .corpora import trainable_records
 
@@ -156,10 +156,17 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
 
     def encode(records):
         ds = to_dataset(records)
+        if args.context:
+            # pairs are stand-alone sentences: their group members are not neighbours
+            ds = ds.add_column("context", neighbour_contexts([r if not r.get("_pair") else {"text": r["text"]} for r in records]))
         ds = ds.add_column("labels", [LABEL2ID[r["label"]] if r["label"] else -100 for r in records])
         ds = ds.add_column("label_mask", [[float(n in r["allowed"]) for n in LABELS] for r in records])
         ds = ds.add_column("weight", [example_weight(r) for r in records])
-        ds = ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length), batched=True)
+        if args.context:
+            ds = ds.map(lambda b: tokenizer(b["text"], b["context"], truncation="only_second",
+                                            max_length=args.max_length * 3), batched=True)
+        else:
+            ds = ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length), batched=True)
         keep = ["input_ids", "attention_mask", "labels", "label_mask", "weight"]
         return ds.select_columns(keep + (["token_type_ids"] if "token_type_ids" in ds.column_names else []))
 
@@ -213,10 +220,15 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         # under torchrun / accelerate launch, rank 0 alone scores and saves the one model
         return {"model_dir": args.model_dir, "model_card": None, "metrics": {}}
 
-    clf = StanceClassifier(trainer.model.cpu(), tokenizer, max_length=args.max_length)
+    clf = StanceClassifier(trainer.model.cpu(), tokenizer, max_length=args.max_length,
+                           metadata={"training_args": args.to_dict()})
     # temperature scaling on the dev split (definite labels only); it never changes a prediction
-    definite = [r for r in dev_records if r["label"]]
-    dev_logits = clf._logits([r["text"] for r in definite])
+    definite = [r for r in splits["dev"] if r["label"]]
+    dev_contexts = neighbour_contexts(definite) if args.context else None
+    definite += [r for r in splits.get("dev_pairs", []) if r["label"]]
+    if dev_contexts is not None:
+        dev_contexts += [""] * (len(definite) - len(dev_contexts))
+    dev_logits = clf._logits([r["text"] for r in definite], contexts=dev_contexts)
     dev_ids = np.array([LABEL2ID[r["label"]] for r in definite])
     temperature = fit_temperature(dev_logits, dev_ids)
     clf.temperature = temperature
@@ -226,7 +238,9 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         "dev_ece_before": expected_calibration_error(softmax(dev_logits), dev_ids),
         "dev_ece_after": expected_calibration_error(softmax(dev_logits, temperature), dev_ids),
     }
-    dev_scores = {"dev": classification_scores([r["label"] for r in splits["dev"]], clf.predict([r["text"] for r in splits["dev"]]))}
+    dev_contexts = neighbour_contexts(splits["dev"]) if args.context else None
+    dev_preds = clf.predict([r["text"] for r in splits["dev"]], contexts=dev_contexts)
+    dev_scores = {"dev": classification_scores([r["label"] for r in splits["dev"]], dev_preds)}
     if splits.get("dev_pairs"):
         preds = clf.predict([r["text"] for r in splits["dev_pairs"]])
         dev_scores["dev_minimal_pairs"] = minimal_pair_scores(splits["dev_pairs"], preds)

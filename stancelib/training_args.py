@@ -23,6 +23,8 @@ class TrainingArguments:
     output_dir: str = "runs/default"
     # optimisation
     max_length: int = 96
+    # context-aware: the previous and next sentence go in as a second segment (LABELS.md rules 11, 12)
+    context: bool = False
     learning_rate: float = 5e-5
     num_train_epochs: float = 4.0
     per_device_train_batch_size: int = 16

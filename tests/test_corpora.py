@@ -128,7 +128,8 @@ VAGUE_ARTICLE = (
     "Forty percent of voters said the fares were too high. "
     "Democrats said the board should resign. "
     "The new timetable was announced on Friday. "
-    "Some experts believe the boats are unsafe.\n"
+    "Some experts believe the boats are unsafe. "
+    "Ben Lee said talks went well, but officials said the contract would lapse unless the board found new money by June.\n"
 )
 VAGUE_SENTENCES = [
     "Officials, speaking on condition of anonymity, said the ferry contract would be cancelled.",
@@ -138,7 +139,7 @@ VAGUE_SENTENCES = [
     "The old ferries reportedly lost money every winter.",
     "Port Authority sources said the drills would stop.",
 ]
-NOT_VAGUE_SENTENCES = [  # identifiable, anaphoric, direct quote, poll, bare group, event passive, belief
+NOT_VAGUE_SENTENCES = [  # identifiable, anaphoric, direct quote, poll, bare group, event passive, belief, mixed
     "A spokesman for the harbour board said the timetable was unchanged.",
     "Harbour Board officials said the drills would continue.",
     "The official said the pier would close at noon.",
@@ -147,6 +148,8 @@ NOT_VAGUE_SENTENCES = [  # identifiable, anaphoric, direct quote, poll, bare gro
     "Democrats said the board should resign.",
     "The new timetable was announced on Friday.",
     "Some experts believe the boats are unsafe.",
+    # the officials' part is longer, but a named source has a part in the sentence too
+    "Ben Lee said talks went well, but officials said the contract would lapse unless the board found new money by June.",
 ]
 
 
@@ -169,6 +172,9 @@ def vague_brat():
     b.attribution("Democrats", ("said", "Democrats said"), "the board should resign")
     b.attribution(None, "was announced", "The new timetable", no_source=True)
     b.attribution("Some experts", "believe", "the boats are unsafe")
+    b.attribution("Ben Lee", ("said", "Lee said"), "talks went well")
+    b.attribution(("officials", "but officials"), ("said", "but officials said"),
+                  "the contract would lapse unless the board found new money by June")
     return b
 
 
@@ -296,7 +302,7 @@ def test_vague_sources():
                       "Mayor Ana Ortiz", "Pentagon officials", "campaign officials", "his aides",
                       "Ortiz's advisers", "the official", "those experts", "Democrats", "voters",
                       "46 percent of voters", "two-thirds of harbour insiders", "I", "you", "we",
-                      "Business Insider", "the Harbour Times, citing people familiar with the talks",
+                      "Harbour Insider", "the Harbour Times, citing people familiar with the talks",
                       "other councillors, like Ana Ortiz and Ben Lee", "the poll"):
         assert not vague_source(not_vague), not_vague
     assert not vague_source("Senior officials")  # mid-sentence "Senior" is capitalised for a reason
@@ -309,7 +315,7 @@ def test_impersonal_cues():
         assert impersonal_cue(cue), cue
     for cue in ("said", "saying", "adding", "asked", "was asked", "was announced", "is accused of",
                 "was declared", "has been denied", "would be said", "to be said", "there have been no reported",
-                "is described on Amazon", "believed", "is believed"):
+                "is described in the Harbour Times", "believed", "is believed"):
         assert not impersonal_cue(cue), cue
 
 
@@ -389,7 +395,7 @@ def vague_synth(tmp_path):
     return str(root)
 
 
-def test_polnear_vague_sources(vague_synth):
+def test_polnear_vague_sources(vague_synth, tmp_path):
     recs = load_polnear("train", vague_synth)
     every = by_text(load_polnear("train", vague_synth, include_ambiguous=True))
     assert len(every) == len(split_sentences(VAGUE_ARTICLE))
@@ -407,6 +413,12 @@ def test_polnear_vague_sources(vague_synth):
     assert by["Ferry contract in doubt"]["gold"] == "none"
     golds = [r["gold"] for r in recs]
     assert golds.count("vague_source") == len(VAGUE_SENTENCES) and golds.count("attributed") == 1
+    # without the named part the same sentence would be a vague-source claim
+    no_lee = Brat(VAGUE_ARTICLE)
+    no_lee.attribution(("officials", "but officials"), ("said", "but officials said"),
+                       "the contract would lapse unless the board found new money by June")
+    write_polnear(tmp_path / "other", "train", "ferry-contract", VAGUE_ARTICLE, no_lee)
+    assert by_text(load_polnear("train", str(tmp_path / "other")))[NOT_VAGUE_SENTENCES[-1]]["gold"] == "vague_source"
 
 
 def test_polnear_vague_quote_too_short_is_ambiguous(tmp_path):

@@ -1,6 +1,7 @@
 import json
 import os
 
+import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
@@ -84,3 +85,22 @@ def test_span_head_is_trained_saved_and_used(tmp_path, tiny_corpus, tokenizer):
         for span in (s.source, s.cue):
             if span:  # offsets index into the document
                 assert text[span["start"]:span["end"]] == span["text"] and s.start <= span["start"] < span["end"] <= s.end
+
+
+def test_context_aware_model_reads_neighbours(tmp_path, tiny_corpus, tokenizer):
+    result = train(tiny_args(tiny_corpus, tmp_path / "run", context=True), model=make_tiny_model(tokenizer),
+                   tokenizer=tokenizer)
+    clf = StanceClassifier.from_pretrained(result["model_dir"])
+    assert clf.uses_context
+    text = '"We will rebuild," the mayor said.'
+    alone = clf.predict_proba([text])
+    with_context = clf.predict_proba([text], contexts=["The storm destroyed 40 homes. Rain fell again on Monday."])
+    assert not np.array_equal(alone, with_context)
+    # analyze passes each sentence's neighbours
+    seen = []
+    real_logits = clf._logits
+    clf._logits = lambda texts, show_progress=None, contexts=None: seen.append(contexts) or real_logits(texts, show_progress, contexts)
+    clf.analyze("Flood hits town\n\n" + text + " Rain fell.")
+    assert seen == [[text, "Flood hits town Rain fell.", text]]
+    with pytest.raises(ValueError, match="contexts for"):
+        clf.predict_proba([text, text], contexts=["only one"])
