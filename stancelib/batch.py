@@ -20,13 +20,14 @@ Output columns
 ``mode="sentences"`` (one input row = one sentence): ``row``, ``id`` (only with
 ``id_column``), ``text``, ``label``, ``p_neutral_report``, ``p_attributed_statement``,
 ``p_unattributed_claim``, ``error``.
-``mode="documents"`` (one input row = one article): each article is split with
-:func:`stancelib.sentences.split_sentences`, exactly as ``StanceClassifier.analyze``
-does, and gives one output row per sentence: ``row``, ``id``, ``sentence`` (index of
-the sentence in its article), ``start``, ``end`` (character offsets into the
-article), ``text`` (the sentence), ``label``, ``p_*``, ``error``. An article with
-no sentence (blank) or a bad article gives one row with ``sentence`` null, so every
-input row is still accounted for.
+``mode="documents"`` (one input row = one article): each chunk of articles goes through
+``StanceClassifier.analyze`` (one batched call), and each sentence becomes an output row:
+``row``, ``id``, ``sentence`` (index of the sentence in its article), ``start``, ``end``
+(character offsets into the article), ``text`` (the sentence), ``label``, ``p_*``
+(``analyze`` rounds them to 4 decimals), ``source`` and ``cue`` (``{start, end, text}``
+with offsets into the article, when the model has a span head and the sentence is an
+attributed statement; else null), ``error``. An article with no sentence (blank) or a
+bad article gives one row with ``sentence`` null, so every input row is still accounted for.
 
 A blank text has label null and null probabilities (``StanceClassifier`` gives
 NaN; Parquet null is what SQL engines, Spark and pandas treat as missing) and no
@@ -44,12 +45,14 @@ Resume
 file, flushed to disk and renamed into place, so a part file either exists
 complete or not at all. Each part records, in its Parquet metadata, the input row
 after its last one. A rerun of the same command on the same ``OUT`` takes the parts
-as the truth: it deletes leftover temporary files, checks that the settings (input
-file size and mtime, columns, shard, mode, model) match ``_state.json``, and
-continues after the last part, so a run killed at any point, however often,
-ends with every selected row exactly once. A finished folder is left as it is.
-The folder is a Parquet dataset in its own right (readers skip ``_`` and ``.``
-files): ``pandas.read_parquet(OUT)`` reads it; ``merge_outputs`` gives one sorted file.
+as the truth: it deletes leftover temporary files, checks that the settings match
+``_state.json`` (the input's name, size and a hash of its first and last MiB; the columns,
+shard, mode and model), and continues after the last part, so a run killed at any point,
+however often, ends with every selected row exactly once. Rows per part may change
+between runs; the model's device may too (predictions then differ by float noise only).
+A finished folder is left as it is. The folder is a Parquet dataset in its own right
+(readers skip ``_`` and ``.`` files): ``pandas.read_parquet(OUT)`` reads it;
+``merge_outputs`` gives one sorted file.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ import contextlib
 import csv
 import datetime
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -68,7 +72,6 @@ import uuid
 import numpy as np
 
 from .labels import LABELS
-from .sentences import split_sentences
 
 STATE_FILE = "_state.json"
 LOCK_FILE = "_lock"
@@ -199,15 +202,31 @@ def _detect_format(path: str) -> tuple[str, bool]:
                       ".parquet, or a datasets folder)")
 
 
+def _sample_sha256(path: str, block: int = 1 << 20) -> str:
+    """SHA-256 of the first and last MiB of a file: cheap, yet it sees most edits."""
+    h = hashlib.sha256()
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        h.update(f.read(block))
+        if size > block:
+            f.seek(max(block, size - block))
+            h.update(f.read())
+    return h.hexdigest()
+
+
 def _fingerprint(path: str) -> dict:
-    """Size and modification time of the input, to refuse resuming over a changed file."""
+    """Name, size and a sample hash of the input, to refuse resuming over (or merging shards of)
+    a changed input. No modification time: a copy staged to a node's local disk is the same input."""
     if os.path.isdir(path):
-        files = [os.path.join(path, n) for n in sorted(os.listdir(path))]
-        stats = [os.stat(f) for f in files if os.path.isfile(f)]
-        return {"name": os.path.basename(os.path.normpath(path)), "size": sum(s.st_size for s in stats),
-                "mtime_ns": max((s.st_mtime_ns for s in stats), default=0)}
-    st = os.stat(path)
-    return {"name": os.path.basename(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        files = sorted(n for n in os.listdir(path) if os.path.isfile(os.path.join(path, n)))
+        h = hashlib.sha256()
+        size = 0
+        for n in files:
+            full = os.path.join(path, n)
+            size += os.path.getsize(full)
+            h.update(f"{n}\0{os.path.getsize(full)}\0{_sample_sha256(full)}\n".encode())
+        return {"name": os.path.basename(os.path.normpath(path)), "size": size, "sample_sha256": h.hexdigest()}
+    return {"name": os.path.basename(path), "size": os.path.getsize(path), "sample_sha256": _sample_sha256(path)}
 
 
 class _Input:
@@ -431,8 +450,15 @@ def _output_schema(mode: str, id_type=None):
         fields += [pa.field("sentence", pa.int32()), pa.field("start", pa.int32()), pa.field("end", pa.int32())]
     fields += [pa.field("text", pa.string()), pa.field("label", pa.string())]
     fields += [pa.field(c, pa.float32()) for c in PROB_COLUMNS]
+    if mode == "documents":
+        span = pa.struct([pa.field("start", pa.int32()), pa.field("end", pa.int32()), pa.field("text", pa.string())])
+        fields += [pa.field("source", span), pa.field("cue", span)]
     fields.append(pa.field("error", pa.string()))
     return pa.schema(fields)
+
+
+def _failed(e: Exception, what: str = "prediction") -> str:
+    return f"{what} failed: {type(e).__name__}: {e}"
 
 
 def _safe_proba(clf, texts: list[str]) -> tuple[np.ndarray, list[str | None]]:
@@ -452,62 +478,82 @@ def _safe_proba(clf, texts: list[str]) -> tuple[np.ndarray, list[str | None]]:
             try:
                 probs[k] = clf.predict_proba([text], show_progress=False)[0]
             except Exception as e:  # noqa: BLE001
-                errors[k] = f"prediction failed: {type(e).__name__}: {e}"
+                errors[k] = _failed(e)
     return probs[:, order], errors
+
+
+def _safe_analyze(clf, docs: list[str]) -> list:
+    """``clf.analyze`` of each document (all in one call), or the error message of the one that fails."""
+    if not docs:
+        return []
+    try:
+        return list(clf.analyze(docs))
+    except Exception:  # noqa: BLE001 - isolate the bad document below
+        out = []
+        for doc in docs:
+            try:
+                out.append(clf.analyze(doc))
+            except Exception as e:  # noqa: BLE001
+                out.append(_failed(e, "analysis"))
+        return out
 
 
 def _predict_chunk(clf, items: list, mode: str, schema):
     """Output table for ``items`` = ``[(row, text, id, error), ...]``."""
     import pyarrow as pa
 
-    cols: dict[str, list] = {name: [] for name in schema.names}
-    to_score: list[str] = []  # non-blank texts, in output-row order
-    score_at: list[int] = []  # their output rows
-
-    def add(row, ident, text, error, sentence=None, start=None, end=None):
-        cols["row"].append(row)
-        if "id" in cols:
-            cols["id"].append(ident)
-        if mode == "documents":
-            cols["sentence"].append(sentence)
-            cols["start"].append(start)
-            cols["end"].append(end)
-        cols["text"].append(text)
-        cols["error"].append(error)
-        if error is None and text is not None and text.strip():
-            score_at.append(len(cols["row"]) - 1)
-            to_score.append(text)
-
-    for row, text, ident, error in items:
-        error = error or _text_problem(text)
-        if error is not None:
-            add(row, ident, None, error)
-        elif mode == "sentences":
-            add(row, ident, text, None)
-        else:
-            try:
-                spans = split_sentences(text)
-            except Exception as e:  # noqa: BLE001
-                add(row, ident, None, f"sentence splitting failed: {type(e).__name__}: {e}")
+    names = schema.names
+    out: list[dict] = []
+    if mode == "sentences":
+        score_at, to_score = [], []
+        for row, text, ident, error in items:
+            error = error or _text_problem(text)
+            out.append({"row": row, "id": ident, "text": None if error else text, "error": error})
+            if error is None and text.strip():
+                score_at.append(len(out) - 1)
+                to_score.append(text)
+        probs, errors = _safe_proba(clf, to_score)
+        for k, p, err in zip(score_at, probs, errors):
+            if err is not None:
+                out[k]["error"] = err
+            else:
+                out[k]["label"] = LABELS[int(p.argmax())]
+                out[k].update(zip(PROB_COLUMNS, map(float, p)))
+    else:
+        # documents: clf.analyze splits each article and labels every sentence (in one batched call)
+        errors = [error or _text_problem(text) for _, text, _, error in items]
+        analyses = iter(_safe_analyze(clf, [text for (_, text, _, _), err in zip(items, errors) if err is None]))
+        for (row, text, ident, _), error in zip(items, errors):
+            analysis = next(analyses) if error is None else None
+            if isinstance(analysis, str):
+                error, analysis = analysis, None
+            if analysis is None or not analysis.sentences:
+                # a bad article, or one with no sentence (blank): one row, so the row is accounted for
+                out.append({"row": row, "id": ident, "text": None if error else text, "error": error})
                 continue
-            if not spans:
-                add(row, ident, text, None)  # a blank article: one row, no label
-            for j, (s, e) in enumerate(spans):
-                add(row, ident, text[s:e], None, j, s, e)
+            for j, s in enumerate(analysis.sentences):
+                rec = {"row": row, "id": ident, "sentence": j, "start": s.start, "end": s.end, "text": s.text,
+                       "label": s.label, "source": s.source, "cue": s.cue, "error": None}
+                if s.label is not None:
+                    rec.update((f"p_{name}", float(s.probabilities[name])) for name in LABELS)
+                out.append(rec)
+    return pa.Table.from_pylist([{name: rec.get(name) for name in names} for rec in out], schema=schema)
 
-    n = len(cols["row"])
-    probs = np.full((n, len(LABELS)), np.nan, dtype=np.float32)
-    scored, errors = _safe_proba(clf, to_score)
-    for out_row, p, err in zip(score_at, scored, errors):
-        probs[out_row] = p
-        if err is not None:
-            cols["error"][out_row] = err
-    ok = ~np.isnan(probs).any(axis=1)
-    cols["label"] = [LABELS[int(i)] if good else None for i, good in zip(probs.argmax(axis=1), ok)]
-    for j, name in enumerate(PROB_COLUMNS):
-        cols[name] = pa.array(probs[:, j], mask=~ok, type=pa.float32())
-    return pa.table({name: (cols[name] if isinstance(cols[name], pa.Array) else pa.array(cols[name], type=schema.field(name).type))
-                     for name in schema.names}, schema=schema)
+
+def predict_columns(clf, texts) -> dict[str, list]:
+    """Columns ``label``, ``p_<label>`` and ``error`` for any sequence of values (a pandas
+    Series, a list from a Spark or Ray partition): the rules of ``predict_file`` (null label
+    for blanks, an error message instead of an exception for non-strings), in memory.
+    ``pandas.DataFrame(predict_columns(clf, df["text"]))`` lines up with ``df``'s rows."""
+    values = [None if _is_missing(v) else v for v in list(texts)]
+    table = _predict_chunk(clf, [(k, v, None, None) for k, v in enumerate(values)], "sentences",
+                           _output_schema("sentences"))
+    return {name: table.column(name).to_pylist() for name in ("label", *PROB_COLUMNS, "error")}
+
+
+def _is_missing(value) -> bool:
+    """None, or a float NaN (pandas' and Spark-to-pandas' missing value)."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 # ---- the output folder ---------------------------------------------------------
@@ -928,8 +974,8 @@ def run_corpus_predict(clf, ns) -> int:
 def _cmd_merge(ns) -> int:
     result = merge_outputs(ns.paths, ns.output)
     note = "" if result["completeness_checked"] else " (loose part files: rows after the last could not be checked)"
-    print(f"wrote {result['output']}: {result['rows']} rows, input rows 0-{result['input_rows'] - 1} each "
-          f"present once, from {result['sources']} part files{note}")
+    covered = f"input rows 0-{result['input_rows'] - 1} each present once" if result["input_rows"] else "no input rows"
+    print(f"wrote {result['output']}: {result['rows']} rows, {covered}, from {result['sources']} part files{note}")
     return 0
 
 

@@ -7,6 +7,10 @@ import json
 import os
 import sys
 
+from .batch import add_corpus_arguments
+from .batch import register_cli as register_batch_cli
+from .export import register_cli as register_export_cli
+
 
 def _cmd_train(ns) -> int:
     from .trainer import train
@@ -15,6 +19,8 @@ def _cmd_train(ns) -> int:
     args = TrainingArguments.from_yaml(ns.config, output_dir=ns.output_dir, max_steps=ns.max_steps, seed=ns.seed,
                                        real_news_dir=ns.data_dir)
     result = train(args, resume=ns.resume)
+    if not result["metrics"]:  # a rank other than 0 under torchrun / accelerate launch: rank 0 reports
+        return 0
     dev = result["metrics"]["dev"]
     print(f"saved {result['model_dir']}  (dev macro-F1 {dev['macro_f1']:.3f}, accuracy {dev['accuracy']:.3f})")
     if result.get("model_card"):
@@ -48,6 +54,10 @@ def _cmd_evaluate(ns) -> int:
 def _cmd_predict(ns) -> int:
     from .modeling import StanceClassifier
 
+    if ns.input:
+        from .batch import run_corpus_predict
+
+        return run_corpus_predict(StanceClassifier.from_pretrained(ns.model), ns)
     if not ns.sentences and not ns.file:
         print("stancelib predict: give sentences as arguments or --file ARTICLE.txt", file=sys.stderr)
         return 2
@@ -117,10 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="a text file: split into sentences and label each")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--html", help="with --file: also write an HTML report to this path")
+    add_corpus_arguments(p)  # --input/--output/--shard: a whole corpus, resumable (stancelib/batch.py)
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("backbones", help="list the named backbones")
     p.set_defaults(func=_cmd_backbones)
+    register_batch_cli(sub)  # merge
+    register_export_cli(sub)  # export
     return parser
 
 

@@ -338,6 +338,12 @@ class StanceClassifier:
                 labels.append(self.labels[int(row.argmax())])
         return labels[0] if single else labels
 
+    def predict_dataset(self, ds, text_column: str = "text", batch_size: int = 64, label_column: str = "label"):
+        """A ``datasets.Dataset`` with ``label`` and ``p_<label>`` columns added (``Dataset.map``, batched)."""
+        from .batch import predict_dataset
+
+        return predict_dataset(self, ds, text_column, batch_size, label_column)
+
     def analyze(self, texts):
         """Split a document into sentences and label each (offsets index into the document).
 

@@ -99,7 +99,11 @@ def _make_trainer_class():
             outputs = model(**inputs)
             logits = outputs.logits.float()
             per_example = torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits.masked_fill(~mask, float("-inf")), dim=-1)
-            loss = (per_example * weight).sum() / weight.sum().clamp_min(1e-8)
+            denom = weight.sum()
+            if self.accelerator.num_processes > 1:
+                # under DDP the gradients are averaged over ranks: normalise by the global mean weight sum
+                denom = self.accelerator.reduce(denom.detach(), reduction="sum") / self.accelerator.num_processes
+            loss = (per_example * weight).sum() / denom.clamp_min(1e-8)
             return (loss, outputs) if return_outputs else loss
 
     return PartialLabelTrainer
@@ -195,6 +199,7 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         report_to=[],
         dataloader_num_workers=0,
         remove_unused_columns=False,  # label_mask and weight feed the loss, not the model
+        ddp_find_unused_parameters=False,
     )
     callbacks = []
     if args.early_stopping_patience > 0:

@@ -1,0 +1,201 @@
+"""CPU throughput of four ways to label sentences with one model, in one run.
+
+    python benchmarks/throughput.py --model runs/default/model [--n 2000] [--batch-size 64]
+
+(a) ``transformers.pipeline("text-classification")``, float32 PyTorch (the baseline);
+(b) ``StanceClassifier``, float32 PyTorch;
+(c) ``StanceClassifier``, ONNX int8 (exported to a temporary folder first, not timed);
+(d) a bare onnxruntime session on the same int8 graph, fed batches tokenised before
+    timing (the same length-sorted batches (c) makes): the floor for (c)'s own overhead.
+
+Each system gets a warm-up, then one timed pass over the same ``--n`` sentences
+(test + dev + train texts of ``--data``, cycled). Every system uses ``--threads``
+threads (default: all cores). Peak RSS of (c) is measured in a fresh subprocess
+that loads the ONNX classifier and labels the same sentences. Last, the macro-F1
+of float32 and int8 predictions on the labelled test file shows what int8 costs.
+Targets (2 cores): c/a >= 4.0, c/d >= 0.9, RSS(c) <= 600 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")  # the library's batches are tokenised in one call each
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+TARGETS = {"c/a": 4.0, "c/d": 0.9, "rss_mb": 600}
+
+_CHILD = r"""
+import json, os, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from stancelib import StanceClassifier
+from stancelib.onnx_backend import OnnxRunner
+onnx_dir, texts_file, threads, batch_size = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+texts = json.load(open(texts_file, encoding="utf-8"))
+clf = StanceClassifier.from_pretrained(onnx_dir, batch_size=batch_size)
+clf.runner = OnnxRunner(os.path.join(onnx_dir, "model.onnx"), intra_op_num_threads=threads)
+t = time.perf_counter()
+clf.predict_proba(texts, show_progress=False)
+seconds = time.perf_counter() - t
+print(json.dumps({"maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "seconds": seconds}))
+"""
+
+
+def read_texts(path: str) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_sentences(data_dir: str, n: int) -> tuple[list[str], list[dict]]:
+    """``n`` texts from test, dev and train (in that order, cycled); and the test rows."""
+    test = [r for r in read_texts(os.path.join(data_dir, "test.jsonl")) if r["text"].strip()]
+    pool = [r["text"] for r in test]
+    for name in ("dev.jsonl", "train.jsonl"):
+        path = os.path.join(data_dir, name)
+        if os.path.isfile(path):
+            pool += [r["text"] for r in read_texts(path)]
+    pool = [t for t in pool if t.strip()]
+    return [pool[k % len(pool)] for k in range(n)], test
+
+
+def timed(fn, texts: list[str], warmup: list[str]) -> tuple[float, object]:
+    fn(warmup)
+    t = time.perf_counter()
+    out = fn(texts)
+    return time.perf_counter() - t, out
+
+
+def macro_f1(gold: list[str], pred: list[str], labels) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(gold, pred, labels=list(labels), average="macro", zero_division=0))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", required=True, help="PyTorch model folder (runs/default/model)")
+    ap.add_argument("--n", type=int, default=2000, help="sentences per timed pass (default 2000)")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every system (default: all cores)")
+    ap.add_argument("--data", default=os.path.join(REPO, "data", "corpus"), help="folder with test/dev/train.jsonl")
+    ns = ap.parse_args(argv)
+
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from transformers import pipeline
+
+    from stancelib import StanceClassifier
+    from stancelib.export import export_onnx
+    from stancelib.onnx_backend import OnnxRunner
+
+    torch.set_num_threads(ns.threads)
+    texts, test_rows = load_sentences(ns.data, ns.n)
+    warmup = texts[: 2 * ns.batch_size]
+    bs = ns.batch_size
+    print(f"model {ns.model}; {len(texts)} sentences (mean {np.mean([len(t) for t in texts]):.0f} chars), "
+          f"batch size {bs}, {ns.threads} threads (torch {torch.__version__}, onnxruntime {ort.__version__})")
+
+    with tempfile.TemporaryDirectory(prefix="stancelib-bench-") as tmp:
+        int8_dir = os.path.join(tmp, "model-onnx-int8")
+        t = time.perf_counter()
+        export_onnx(ns.model, int8_dir, quantize="int8")
+        size_mb = os.path.getsize(os.path.join(int8_dir, "model.onnx")) / 2**20
+        print(f"exported int8 ONNX in {time.perf_counter() - t:.1f} s ({size_mb:.1f} MB; not timed below)")
+
+        # Peak RSS of (c), in a process of its own, while this one is idle.
+        texts_file = os.path.join(tmp, "texts.json")
+        with open(texts_file, "w", encoding="utf-8") as f:
+            json.dump(texts, f)
+        child = subprocess.run([sys.executable, "-c", _CHILD, REPO, int8_dir, texts_file, str(ns.threads), str(bs)],
+                               capture_output=True, text=True, check=True)
+        child_out = json.loads(child.stdout.strip().splitlines()[-1])
+        rss_mb = child_out["maxrss_kb"] / 1024  # Linux: kilobytes
+
+        results = {}
+
+        # (a) the transformers pipeline, float32, same truncation as the classifier
+        clf_pt = StanceClassifier.from_pretrained(ns.model, device="cpu", batch_size=bs)
+        max_length = clf_pt.max_length
+        pipe = pipeline("text-classification", model=ns.model, device="cpu")
+        seconds, _ = timed(lambda xs: pipe(xs, batch_size=bs, truncation=True, max_length=max_length), texts, warmup)
+        results["a"] = seconds
+        del pipe
+
+        # (b) StanceClassifier, PyTorch float32
+        seconds, probs_pt = timed(lambda xs: clf_pt.predict_proba(xs, show_progress=False), texts, warmup)
+        results["b"] = seconds
+        labels = clf_pt.labels
+        del clf_pt
+
+        # (c) StanceClassifier, ONNX int8
+        clf_q = StanceClassifier.from_pretrained(int8_dir, batch_size=bs)
+        assert isinstance(clf_q.runner, OnnxRunner), "the exported folder did not load with the ONNX backend"
+        clf_q.runner = OnnxRunner(os.path.join(int8_dir, "model.onnx"), intra_op_num_threads=ns.threads)
+        seconds, probs_q = timed(lambda xs: clf_q.predict_proba(xs, show_progress=False), texts, warmup)
+        results["c"] = seconds
+
+        # (d) bare onnxruntime on the same graph, same length-sorted batches, tokenised before timing
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = ns.threads
+        session = ort.InferenceSession(os.path.join(int8_dir, "model.onnx"), options, providers=["CPUExecutionProvider"])
+        names = [i.name for i in session.get_inputs()]
+
+        def tokenised(xs):
+            order = sorted(range(len(xs)), key=lambda k: len(xs[k]))
+            return [{k: v.astype(np.int64) for k, v in clf_q.tokenizer(
+                        [xs[i] for i in order[s : s + bs]], padding=True, truncation=True,
+                        max_length=max_length, return_tensors="np").items() if k in names}
+                    for s in range(0, len(order), bs)]
+
+        feeds, warm_feeds = tokenised(texts), tokenised(warmup)
+        run_all = lambda fs: [session.run(None, f) for f in fs]  # noqa: E731
+        seconds, _ = timed(run_all, feeds, warm_feeds)
+        results["d"] = seconds
+
+    rate = {k: len(texts) / s for k, s in results.items()}
+    names_long = {
+        "a": "(a) transformers.pipeline, PyTorch fp32",
+        "b": "(b) StanceClassifier, PyTorch fp32",
+        "c": "(c) StanceClassifier, ONNX int8",
+        "d": "(d) bare onnxruntime int8, pre-tokenised",
+    }
+    print()
+    for k in "abcd":
+        print(f"{names_long[k]:44s} {rate[k]:8.1f} sentences/s  ({results[k]:.1f} s)")
+    ratios = {"c/a": rate["c"] / rate["a"], "c/d": rate["c"] / rate["d"], "b/a": rate["b"] / rate["a"]}
+    print()
+    ok = lambda good: "ok" if good else "BELOW TARGET"  # noqa: E731
+    print(f"c/a = {ratios['c/a']:.2f}   (target >= {TARGETS['c/a']})  {ok(ratios['c/a'] >= TARGETS['c/a'])}")
+    print(f"c/d = {ratios['c/d']:.2f}   (target >= {TARGETS['c/d']})  {ok(ratios['c/d'] >= TARGETS['c/d'])}")
+    print(f"b/a = {ratios['b/a']:.2f}   (library batching alone, no ONNX)")
+    print(f"peak RSS of (c) in a fresh process: {rss_mb:.0f} MB   (target <= {TARGETS['rss_mb']})  "
+          f"{ok(rss_mb <= TARGETS['rss_mb'])}   [that process: {len(texts) / child_out['seconds']:.1f} sentences/s]")
+
+    # int8 vs fp32 on the labelled test file (the timed passes began with the test texts)
+    gold = [r["label"] for r in test_rows]
+    n_test = min(len(gold), len(texts))
+    gold, p32, p8 = gold[:n_test], probs_pt[:n_test], probs_q[:n_test]
+    pred32 = [labels[i] for i in p32.argmax(axis=1)]
+    pred8 = [labels[i] for i in p8.argmax(axis=1)]
+    f32, f8 = macro_f1(gold, pred32, labels), macro_f1(gold, pred8, labels)
+    agree = float(np.mean([a == b for a, b in zip(pred32, pred8)]))
+    print()
+    scope = "" if n_test == len(test_rows) else f" (first {n_test} only: raise --n to cover the file)"
+    print(f"test macro-F1 on {n_test} sentences{scope}: fp32 {f32:.4f}   int8 {f8:.4f}   (difference {f8 - f32:+.4f}); "
+          f"labels agree on {agree:.1%}; max |p_fp32 - p_int8| {float(np.abs(p32 - p8).max()):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
