@@ -20,23 +20,39 @@ def _import_onnxruntime():
     return onnxruntime
 
 
+def session_options(intra_op_num_threads: int | None = None, allow_spinning: bool = False):
+    """onnxruntime ``SessionOptions`` for the classifier: all graph optimisations, one
+    inter-op thread, ``intra_op_num_threads`` threads per operator (``None``: one per
+    physical core).
+
+    ``allow_spinning=False``: idle worker threads sleep instead of busy-waiting between
+    operators. On a shared CPU (or while the tokenizer runs between batches) spinning
+    threads only take cycles from the ones doing work; measured on 2 busy cores, the
+    int8 MiniLM labelled about 15% more sentences per second without spinning.
+    """
+    ort = _import_onnxruntime()
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.inter_op_num_threads = 1
+    if intra_op_num_threads is not None:
+        options.intra_op_num_threads = int(intra_op_num_threads)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if allow_spinning else "0")
+    options.log_severity_level = 3  # errors only: no warnings about unused initialisers
+    return options
+
+
 class OnnxRunner:
     """An onnxruntime ``InferenceSession`` on the CPU, called like ``TorchRunner``.
 
     ``intra_op_num_threads=None`` leaves the thread count to onnxruntime (one per
-    physical core); pass a number to pin it.
+    physical core); pass a number to pin it. See ``session_options`` for the rest.
     """
 
-    def __init__(self, path: str, intra_op_num_threads: int | None = None):
+    def __init__(self, path: str, intra_op_num_threads: int | None = None, allow_spinning: bool = False):
         ort = _import_onnxruntime()
         self.path = path
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.inter_op_num_threads = 1
-        if intra_op_num_threads is not None:
-            options.intra_op_num_threads = int(intra_op_num_threads)
-        options.log_severity_level = 3  # errors only: no warnings about unused initialisers
+        options = session_options(intra_op_num_threads, allow_spinning)
         self.session = ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
         self.input_names = tuple(i.name for i in self.session.get_inputs())
         outputs = [o.name for o in self.session.get_outputs()]

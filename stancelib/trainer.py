@@ -220,7 +220,9 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         else:
             span_tokenizer = tokenizer
         span_dir = os.path.join(args.output_dir, "span-checkpoints")
-        span_tagger = train_span_tagger(splits["train"], args, span_dir, span_model, span_tokenizer)
+        # real-news sentences teach spans only where the corpus marks both inside the sentence
+        span_records = [r for r in splits["train"] if not r.get("_real_news") or (r["source"] and r["cue"])]
+        span_tagger = train_span_tagger(span_records, args, span_dir, span_model, span_tokenizer)
     if not trainer.is_world_process_zero():
         # under torchrun / accelerate launch, rank 0 alone scores and saves the one model
         return {"model_dir": args.model_dir, "model_card": None, "metrics": {}}

@@ -198,3 +198,38 @@ def test_cli_export_subcommand(model_dir, tmp_path, capsys):
     assert ns.out is None and ns.quantize is None and ns.format == "onnx"
     with pytest.raises(SystemExit):
         parser.parse_args(["export", "--model", model_dir, "--format", "tflite"])
+
+
+def test_span_head_is_carried_over(tokenizer, tmp_path):
+    from stancelib.spans import SpanTagger
+
+    clf = StanceClassifier(make_tiny_model(tokenizer, seed=3).eval(), tokenizer, max_length=32)
+    clf.span_tagger = SpanTagger(make_tiny_model(tokenizer, seed=4, head="token"), tokenizer)
+    src = str(tmp_path / "with-spans")
+    clf.save_pretrained(src)
+    exported = StanceClassifier.from_pretrained(export_onnx(src, str(tmp_path / "with-spans-onnx")))
+    assert isinstance(exported.runner, OnnxRunner) and exported.span_tagger is not None
+    assert os.path.isfile(os.path.join(tmp_path, "with-spans-onnx", "spans", "config.json"))
+
+
+def test_without_the_torchscript_exporter_the_fallback_is_named(model_dir, tmp_path, monkeypatch):
+    import importlib.util
+
+    import torch
+
+    real_export = torch.onnx.export
+
+    def export(*args, dynamo=True, **kwargs):
+        if not dynamo:
+            raise RuntimeError("TorchScript exporter removed")
+        return real_export(*args, dynamo=dynamo, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", export)
+    out = str(tmp_path / "fallback")
+    if importlib.util.find_spec("onnxscript") is None:
+        with pytest.raises(RuntimeError, match="pip install onnxscript"):
+            export_onnx(model_dir, out)
+        assert not os.path.exists(out)
+    else:
+        export_onnx(model_dir, out)
+        assert json.load(open(os.path.join(out, "stancelib.json")))["onnx"]["exporter"] == "dynamo"
