@@ -92,8 +92,8 @@ def check_pair(pair, where):
             yield f"{where}: {span} must be an exact substring of the attributed sentence"
 
 
-def main_pairs(paths):
-    kinds, groups, problems = collections.Counter(), set(), 0
+def checked_rows(paths, check):
+    """Yield ``(where, row, problems)`` for every non-blank line; problems are printed as found."""
     for path in paths:
         with open(path, encoding="utf-8") as f:
             for lineno, line in enumerate(f, 1):
@@ -101,21 +101,28 @@ def main_pairs(paths):
                     continue
                 where = f"{path}:{lineno}"
                 try:
-                    pair = json.loads(line)
+                    row = json.loads(line)
                 except json.JSONDecodeError as e:
                     print(f"{where}: malformed JSON: {e}")
-                    problems += 1
+                    yield where, None, 1
                     continue
-                found = list(check_pair(pair, where))
+                found = list(check(row, where))
                 for msg in found:
                     print(msg)
-                problems += len(found)
-                if not found:
-                    if pair["group"] in groups:
-                        print(f"{where}: duplicate group id {pair['group']}")
-                        problems += 1
-                    groups.add(pair["group"])
-                    kinds[pair["kind"]] += 1
+                yield where, row, len(found)
+
+
+def main_pairs(paths):
+    kinds, groups, problems = collections.Counter(), set(), 0
+    for where, pair, found in checked_rows(paths, check_pair):
+        problems += found
+        if found:
+            continue
+        if pair["group"] in groups:
+            print(f"{where}: duplicate group id {pair['group']}")
+            problems += 1
+        groups.add(pair["group"])
+        kinds[pair["kind"]] += 1
     print(f"groups {len(groups)}  problems {problems}")
     print("  kinds:", dict(kinds))
     return 1 if problems else 0
@@ -129,38 +136,24 @@ def main(paths):
     registers = collections.Counter()
     docs, n_sent, problems = set(), 0, 0
     seen_text = {}
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                where = f"{path}:{lineno}"
-                if not line.strip():
-                    continue
-                try:
-                    art = json.loads(line)
-                except json.JSONDecodeError as e:
-                    print(f"{where}: malformed JSON: {e}")
+    for where, art, found in checked_rows(paths, check_article):
+        problems += found
+        if found:
+            continue
+        if art["doc"] in docs:
+            print(f"{where}: duplicate doc id {art['doc']}")
+            problems += 1
+        docs.add(art["doc"])
+        domains[art["domain"]] += 1
+        registers[art["register"]] += 1
+        for par in art["paragraphs"]:
+            for sent in par:
+                n_sent += 1
+                labels[sent["label"]] += 1
+                if sent["text"] in seen_text and len(sent["text"]) > 25:
+                    print(f"{where}: sentence repeated from {seen_text[sent['text']]}: {sent['text'][:60]}")
                     problems += 1
-                    continue
-                found = list(check_article(art, where))
-                for msg in found:
-                    print(msg)
-                problems += len(found)
-                if found:
-                    continue
-                if art["doc"] in docs:
-                    print(f"{where}: duplicate doc id {art['doc']}")
-                    problems += 1
-                docs.add(art["doc"])
-                domains[art["domain"]] += 1
-                registers[art["register"]] += 1
-                for par in art["paragraphs"]:
-                    for sent in par:
-                        n_sent += 1
-                        labels[sent["label"]] += 1
-                        if sent["text"] in seen_text and len(sent["text"]) > 25:
-                            print(f"{where}: sentence repeated from {seen_text[sent['text']]}: {sent['text'][:60]}")
-                            problems += 1
-                        seen_text.setdefault(sent["text"], where)
+                seen_text.setdefault(sent["text"], where)
     print(f"articles {len(docs)}  sentences {n_sent}  problems {problems}")
     for lab in LABELS:
         print(f"  {lab:22s} {labels[lab]:5d}  {labels[lab] / max(n_sent, 1):.1%}")

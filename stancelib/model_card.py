@@ -71,7 +71,8 @@ def render_model_card(meta: dict) -> str:
         "",
         f"- backbone: `{args.get('backbone')}`; max_length {args.get('max_length')}; learning rate {args.get('learning_rate')}; "
         f"batch {args.get('per_device_train_batch_size')}; up to {args.get('num_train_epochs')} epochs "
-        f"(ran {meta.get('epochs_run')}); seed {args.get('seed')}; class weights {meta.get('class_weights')}",
+        f"(ran {meta.get('epochs_run')}); seed {args.get('seed')}; class weights "
+        f"{[round(w, 3) for w in meta['class_weights']] if meta.get('class_weights') else 'none'}",
         f"- {meta.get('n_train')} training sentences, {meta.get('n_dev')} dev sentences; created {meta.get('created')} "
         f"with stancelib {meta.get('stancelib_version')}",
         "- data files (sha256):",

@@ -105,3 +105,16 @@ def test_sentence_splitter_on_corpus_articles(rows):
         hit += len(spans & predicted)
     precision, recall = hit / found, hit / gold
     assert 2 * precision * recall / (precision + recall) >= 0.98
+
+
+def test_sources_pass_their_checker(capsys):
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+    from check_corpus_source import main
+
+    src = os.path.join(CORPUS, "source")
+    assert main(sorted(glob.glob(os.path.join(src, "w*.jsonl")))) == 0
+    assert main(sorted(glob.glob(os.path.join(src, "pairs_*.jsonl")))) == 0
+    out = capsys.readouterr().out
+    assert "problems 0" in out and "groups 340" in out
