@@ -28,8 +28,7 @@ import numpy as np
 from .calibration import softmax
 from .labels import LABELS
 from .sentences import split_sentences
-from .spans import SPAN_DIR
-from .spans import load_if_present as load_span_tagger
+from .spans import SPAN_DIR, SpanTagger
 
 METADATA_FILE = "stancelib.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -198,7 +197,8 @@ class StanceClassifier:
         self.max_length = max_length
         self.metadata = metadata or {}
         self.batch_size = batch_size
-        self.span_tagger = None  # a spans.SpanTagger, when the model folder has one
+        self._span_tagger = None  # a spans.SpanTagger, when the model folder has one
+        self._span_dir = None  # loaded on first use: prediction alone never pays its ~130 MB
         # temperature scaling fitted on the dev split at training time (1.0: uncalibrated)
         self.temperature = float(self.metadata.get("calibration", {}).get("temperature", 1.0))
         id2label = {int(k): v for k, v in self.config.id2label.items()}
@@ -209,7 +209,7 @@ class StanceClassifier:
     # ---- loading and saving -------------------------------------------------
     @classmethod
     def from_pretrained(cls, path: str, device: str | None = None, batch_size: int = 64,
-                        backend: str = "auto") -> "StanceClassifier":
+                        backend: str = "auto", num_threads: int | None = None) -> "StanceClassifier":
         """Load a saved model folder: safetensors weights (``backend="torch"``) or an exported
         ``model.onnx`` (``backend="onnx"``); ``"auto"`` takes what the folder holds, PyTorch first.
         Never pickles, never remote code."""
@@ -223,7 +223,7 @@ class StanceClassifier:
                 from .onnx_backend import OnnxRunner
 
                 config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-                model, runner = None, OnnxRunner(os.path.join(path, ONNX_FILE))
+                model, runner = None, OnnxRunner(os.path.join(path, ONNX_FILE), intra_op_num_threads=num_threads)
             else:
                 model = AutoModelForSequenceClassification.from_pretrained(
                     path, use_safetensors=True, local_files_only=True, trust_remote_code=False
@@ -241,11 +241,23 @@ class StanceClassifier:
             model = model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         clf = cls(model, tokenizer, max_length=max_length, metadata=metadata, batch_size=batch_size,
                   runner=runner, config=config)
-        try:
-            clf.span_tagger = load_span_tagger(path)
-        except Exception as e:
-            raise ModelLoadError(f"{path}/spans: could not load the span head ({type(e).__name__}: {e})") from e
+        if os.path.isfile(os.path.join(path, SPAN_DIR, "config.json")):
+            clf._span_dir = os.path.join(path, SPAN_DIR)
         return clf
+
+    @property
+    def span_tagger(self):
+        """The source/cue head (``spans.SpanTagger``) or ``None``; loaded from the folder on first use."""
+        if self._span_tagger is None and self._span_dir is not None:
+            try:
+                self._span_tagger = SpanTagger.from_pretrained(self._span_dir)
+            except Exception as e:
+                raise ModelLoadError(f"{self._span_dir}: could not load the span head ({type(e).__name__}: {e})") from e
+        return self._span_tagger
+
+    @span_tagger.setter
+    def span_tagger(self, tagger):
+        self._span_tagger, self._span_dir = tagger, None
 
     def save_pretrained(self, path: str, model_card: str | None = None) -> None:
         """Write the model folder atomically (see ``atomic_save``)."""

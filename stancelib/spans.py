@@ -10,7 +10,6 @@ plain sequence-classification model that ``transformers.pipeline`` loads.
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
@@ -171,8 +170,3 @@ def train_span_tagger(records: list[dict], args, output_dir: str, model, tokeniz
                                    processing_class=tokenizer, data_collator=DataCollatorForTokenClassification(tokenizer))
     trainer.train()
     return SpanTagger(trainer.model.cpu(), tokenizer, max_length=args.max_length)
-
-
-def load_if_present(model_dir: str) -> SpanTagger | None:
-    path = os.path.join(model_dir, SPAN_DIR)
-    return SpanTagger.from_pretrained(path) if os.path.isfile(os.path.join(path, "config.json")) else None
