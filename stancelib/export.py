@@ -192,6 +192,7 @@ def export_onnx(model_dir: str, out_dir: str, quantize: str | None = None, opset
         if os.path.isdir(os.path.join(model_dir, SPAN_DIR)):  # the source/cue head stays PyTorch
             shutil.copytree(os.path.join(model_dir, SPAN_DIR), os.path.join(tmp, SPAN_DIR))
         meta = dict(metadata)
+        meta["run_name"] = f"{meta.get('run_name', 'model')}-onnx" + (f"-{quantize}" if quantize else "")
         meta["onnx"] = {"quantize": quantize, "opset": opset, "source_model": os.path.abspath(model_dir),
                         "exporter": exporter, "torch": torch.__version__.split("+")[0]}
         with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as f:
@@ -213,12 +214,47 @@ def _human_size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def parity_report(model_dir: str, onnx_dir: str, data: str) -> dict:
+    """PyTorch vs exported model on a labelled file: label agreement and both macro-F1s.
+
+    Recorded in the export's ``stancelib.json`` and model card, so the cost of int8 is on record.
+    """
+    from .data import read_records
+    from .evaluation import classification_scores
+    from .modeling import StanceClassifier
+
+    records = read_records(data)
+    texts, gold = [r["text"] for r in records], [r["label"] for r in records]
+    torch_preds = StanceClassifier.from_pretrained(model_dir, device="cpu").predict(texts)
+    onnx_preds = StanceClassifier.from_pretrained(onnx_dir).predict(texts)
+    return {
+        "data": data, "n": len(records),
+        "label_agreement": float(np.mean([a == b for a, b in zip(torch_preds, onnx_preds)])),
+        "macro_f1_pytorch": classification_scores(gold, torch_preds)["macro_f1"],
+        "macro_f1_onnx": classification_scores(gold, onnx_preds)["macro_f1"],
+    }
+
+
 def _cmd_export(ns) -> int:
     out = ns.out or default_out_dir(ns.model, ns.quantize)
     export_onnx(ns.model, out, quantize=ns.quantize, opset=ns.opset)
     size = os.path.getsize(os.path.join(out, ONNX_FILE))
     print(f"wrote {os.path.join(out, ONNX_FILE)} ({_human_size(size)}"
           + (f", {ns.quantize}" if ns.quantize else ", float32") + ")")
+    check = ns.check
+    if check is None:  # default: the model's own test split, when it is there
+        with open(os.path.join(out, METADATA_FILE), encoding="utf-8") as f:
+            check = json.load(f).get("training_args", {}).get("test_file")
+    if check and ns.check != "" and os.path.isfile(check):
+        from .evaluation import record_model_metadata
+        from .modeling import StanceClassifier
+
+        report = parity_report(ns.model, out, check)
+        exported = StanceClassifier.from_pretrained(out)
+        exported.metadata["onnx"]["parity"] = report
+        record_model_metadata(exported, out)
+        print(f"parity on {check} ({report['n']} sentences): labels agree on {report['label_agreement']:.1%}; "
+              f"macro-F1 PyTorch {report['macro_f1_pytorch']:.4f}, ONNX {report['macro_f1_onnx']:.4f}")
     return 0
 
 
@@ -230,4 +266,6 @@ def register_cli(subparsers) -> None:
     p.add_argument("--quantize", choices=list(QUANTIZE_CHOICES), help="dynamic int8 quantisation (smaller, faster)")
     p.add_argument("--out", help="output folder (default: MODEL-onnx, or MODEL-onnx-int8 with --quantize int8)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    p.add_argument("--check", help="labelled file to compare PyTorch and ONNX on (default: the model's test "
+                                    "split; '' to skip); the result goes into the export's model card")
     p.set_defaults(func=_cmd_export)

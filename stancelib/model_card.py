@@ -93,6 +93,12 @@ def render_model_card(meta: dict) -> str:
         lines += _scores_table(meta["evaluations"])
     else:
         lines += ["No held-out evaluation recorded yet: run `stancelib evaluate --model MODEL_DIR --data TEST.jsonl`.", ""]
+    parity = meta.get("onnx", {}).get("parity")
+    if parity:
+        lines += [f"### ONNX export ({meta['onnx'].get('quantize') or 'float32'})", "",
+                  f"On `{parity['data']}` ({parity['n']} sentences) the exported model's labels agree with the "
+                  f"PyTorch model's on {parity['label_agreement']:.1%} of sentences; macro-F1 "
+                  f"{parity['macro_f1_onnx']:.4f} (ONNX) vs {parity['macro_f1_pytorch']:.4f} (PyTorch).", ""]
     if meta.get("real_news"):
         lines += ["### Held-out real news", "", f"From `scripts/results_table.py`, {meta['real_news']['date']}:", "",
                   meta["real_news"]["table"], ""]

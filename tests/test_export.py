@@ -102,7 +102,9 @@ def test_metadata_labels_and_config_are_preserved(model_dir, onnx_dir, int8_dir)
         config = json.load(open(os.path.join(out, "config.json")))
         assert config["id2label"] == source_config["id2label"] and config["label2id"] == source_config["label2id"]
         meta = json.load(open(os.path.join(out, "stancelib.json")))
-        assert {k: v for k, v in meta.items() if k != "onnx"} == source_meta
+        assert {k: v for k, v in meta.items() if k not in ("onnx", "run_name")} == {
+            k: v for k, v in source_meta.items() if k != "run_name"}
+        assert meta["run_name"] == "tiny-onnx" + ("-int8" if quantize else "")
         assert meta["onnx"]["quantize"] == quantize and meta["onnx"]["opset"] == 17
         assert meta["onnx"]["source_model"] == os.path.abspath(model_dir)
 
@@ -233,3 +235,15 @@ def test_without_the_torchscript_exporter_the_fallback_is_named(model_dir, tmp_p
     else:
         export_onnx(model_dir, out)
         assert json.load(open(os.path.join(out, "stancelib.json")))["onnx"]["exporter"] == "dynamo"
+
+
+def test_export_cli_records_parity_in_the_model_card(model_dir, tmp_path, tiny_corpus, capsys):
+    from stancelib.cli import main
+
+    out = str(tmp_path / "exported")
+    assert main(["export", "--model", model_dir, "--out", out, "--check", tiny_corpus["test"]]) == 0
+    printed = capsys.readouterr().out
+    assert "parity on" in printed and "labels agree on 100.0%" in printed
+    meta = json.load(open(os.path.join(out, "stancelib.json")))
+    assert meta["onnx"]["parity"]["n"] == 3 and meta["onnx"]["parity"]["label_agreement"] == 1.0
+    assert "### ONNX export (float32)" in open(os.path.join(out, "README.md")).read()
