@@ -109,6 +109,27 @@ def _make_trainer_class():
     return PartialLabelTrainer
 
 
+def _contexts(records: list[dict], args: TrainingArguments) -> list[str] | None:
+    """Neighbour contexts for a context-aware run (``None`` otherwise); minimal pairs stand alone."""
+    if not args.context:
+        return None
+    return neighbour_contexts([{"text": r["text"]} if r.get("_pair") else r for r in records])
+
+
+def _calibrate(clf: StanceClassifier, records: list[dict], args: TrainingArguments) -> dict:
+    """Fit the temperature on ``records`` (definite labels only) and set it on ``clf``."""
+    definite = [r for r in records if r["label"]]
+    logits = clf._logits([r["text"] for r in definite], contexts=_contexts(definite, args))
+    label_ids = np.array([LABEL2ID[r["label"]] for r in definite])
+    clf.temperature = fit_temperature(logits, label_ids)
+    return {
+        "temperature": clf.temperature,
+        "fitted_on": "dev",
+        "dev_ece_before": expected_calibration_error(softmax(logits), label_ids),
+        "dev_ece_after": expected_calibration_error(softmax(logits, clf.temperature), label_ids),
+    }
+
+
 def _compute_metrics(eval_pred) -> dict:
     logits, label_ids = eval_pred
     keep = np.asarray(label_ids) >= 0  # partial labels (-100) take no part in dev scores
@@ -161,8 +182,7 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     def encode(records):
         ds = to_dataset(records)
         if args.context:
-            # pairs are stand-alone sentences: their group members are not neighbours
-            ds = ds.add_column("context", neighbour_contexts([r if not r.get("_pair") else {"text": r["text"]} for r in records]))
+            ds = ds.add_column("context", _contexts(records, args))
         ds = ds.add_column("labels", [LABEL2ID[r["label"]] if r["label"] else -100 for r in records])
         ds = ds.add_column("label_mask", [[float(n in r["allowed"]) for n in LABELS] for r in records])
         ds = ds.add_column("weight", [example_weight(r) for r in records])
@@ -229,24 +249,9 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
 
     clf = StanceClassifier(trainer.model.cpu(), tokenizer, max_length=args.max_length,
                            metadata={"training_args": args.to_dict()})
-    # temperature scaling on the dev split (definite labels only); it never changes a prediction
-    definite = [r for r in splits["dev"] if r["label"]]
-    dev_contexts = neighbour_contexts(definite) if args.context else None
-    definite += [r for r in splits.get("dev_pairs", []) if r["label"]]
-    if dev_contexts is not None:
-        dev_contexts += [""] * (len(definite) - len(dev_contexts))
-    dev_logits = clf._logits([r["text"] for r in definite], contexts=dev_contexts)
-    dev_ids = np.array([LABEL2ID[r["label"]] for r in definite])
-    temperature = fit_temperature(dev_logits, dev_ids)
-    clf.temperature = temperature
-    calibration = {
-        "temperature": temperature,
-        "fitted_on": "dev",
-        "dev_ece_before": expected_calibration_error(softmax(dev_logits), dev_ids),
-        "dev_ece_after": expected_calibration_error(softmax(dev_logits, temperature), dev_ids),
-    }
-    dev_contexts = neighbour_contexts(splits["dev"]) if args.context else None
-    dev_preds = clf.predict([r["text"] for r in splits["dev"]], contexts=dev_contexts)
+    # temperature scaling on the dev split; it never changes a prediction
+    calibration = _calibrate(clf, dev_records, args)
+    dev_preds = clf.predict([r["text"] for r in splits["dev"]], contexts=_contexts(splits["dev"], args))
     dev_scores = {"dev": classification_scores([r["label"] for r in splits["dev"]], dev_preds)}
     if splits.get("dev_pairs"):
         preds = clf.predict([r["text"] for r in splits["dev_pairs"]])
