@@ -356,19 +356,20 @@ class StanceClassifier:
 
         return predict_dataset(self, ds, text_column, batch_size, label_column)
 
-    def analyze(self, texts):
+    def analyze(self, texts, spans: bool = True):
         """Split a document into sentences and label each (offsets index into the document).
 
         One string in, one ``Analysis`` out; a list of documents in, a list out. All
         sentences of all documents are predicted together, in length-sorted batches.
+        ``spans=False`` skips the source/cue head (labels only, about the cost of ``predict``).
         """
         if isinstance(texts, str):
-            return self._analyze_many([texts])[0]
+            return self._analyze_many([texts], spans)[0]
         if isinstance(texts, (list, tuple)) and all(isinstance(t, str) for t in texts):
-            return self._analyze_many(list(texts))
+            return self._analyze_many(list(texts), spans)
         raise TypeError(f"analyze expects a string or a list of strings, got {type(texts).__name__}")
 
-    def _analyze_many(self, docs: list[str]) -> list[Analysis]:
+    def _analyze_many(self, docs: list[str], spans: bool = True) -> list[Analysis]:
         spans = [split_sentences(doc) for doc in docs]
         flat = [doc[s:e] for doc, doc_spans in zip(docs, spans) for s, e in doc_spans]
         contexts = None
@@ -378,7 +379,7 @@ class StanceClassifier:
         probs = self.predict_proba(flat, contexts=contexts) if flat else np.zeros((0, len(self.labels)))
         labels = [self.labels[int(row.argmax())] for row in probs]
         found: dict[int, dict] = {}
-        if self.span_tagger is not None:
+        if spans and self.span_tagger is not None:
             attributed = [k for k, lab in enumerate(labels) if lab == "attributed_statement"]
             found = dict(zip(attributed, self.span_tagger.extract([flat[k] for k in attributed])))
         results, k = [], 0

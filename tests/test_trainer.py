@@ -80,6 +80,7 @@ def test_span_head_is_trained_saved_and_used(tmp_path, tiny_corpus, tokenizer):
     clf = StanceClassifier.from_pretrained(result["model_dir"])
     assert clf.span_tagger is not None
     text = "Storm hits coast\n\nThe ministry said 40 homes were damaged. Rain fell."
+    assert all(s.source is None and s.cue is None for s in clf.analyze(text, spans=False).sentences)
     analysis = clf.analyze(text)
     for s in analysis.sentences:
         for span in (s.source, s.cue):
