@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from .modeling import METADATA_FILE, ONNX_FILE, atomic_save, check_model_dir
+from .modeling import METADATA_FILE, ONNX_FILE, atomic_save, check_model_dir, read_metadata
 from .spans import SPAN_DIR
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -158,11 +158,7 @@ def export_onnx(model_dir: str, out_dir: str, quantize: str | None = None, opset
         model_dir, use_safetensors=True, local_files_only=True, trust_remote_code=False
     ).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, trust_remote_code=False)
-    metadata = {}
-    meta_path = os.path.join(model_dir, METADATA_FILE)
-    if os.path.isfile(meta_path):
-        with open(meta_path, encoding="utf-8") as f:
-            metadata = json.load(f)
+    metadata = read_metadata(model_dir)
 
     max_length = int(metadata.get("max_length", 128))
     module = _logits_module(model)
@@ -243,8 +239,7 @@ def _cmd_export(ns) -> int:
           + (f", {ns.quantize}" if ns.quantize else ", float32") + ")")
     check = ns.check
     if check is None:  # default: the model's own test split, when it is there
-        with open(os.path.join(out, METADATA_FILE), encoding="utf-8") as f:
-            check = json.load(f).get("training_args", {}).get("test_file")
+        check = read_metadata(out).get("training_args", {}).get("test_file")
     if check and ns.check != "" and os.path.isfile(check):
         from .evaluation import record_model_metadata
         from .modeling import StanceClassifier

@@ -125,6 +125,15 @@ def _check_texts(texts) -> tuple[list[str], bool]:
     raise TypeError(f"expected a string or a list of strings, got {type(texts).__name__}")
 
 
+def read_metadata(path: str) -> dict:
+    """A model folder's ``stancelib.json`` (``{}`` for a plain Hugging Face folder without one)."""
+    meta_path = os.path.join(path, METADATA_FILE)
+    if not os.path.isfile(meta_path):
+        return {}
+    with open(meta_path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def check_model_dir(path: str, backend: str = "auto") -> str:
     """Raise ``ModelLoadError`` naming what a model folder lacks; return the backend to use."""
     if not os.path.isdir(path):
@@ -231,11 +240,7 @@ class StanceClassifier:
                 config, runner = model.config, None
         except Exception as e:  # safetensors, JSON and config errors all mean the same to the user
             raise ModelLoadError(f"{path}: could not load the model ({type(e).__name__}: {e})") from e
-        metadata = {}
-        meta_path = os.path.join(path, METADATA_FILE)
-        if os.path.isfile(meta_path):
-            with open(meta_path, encoding="utf-8") as f:
-                metadata = json.load(f)
+        metadata = read_metadata(path)
         max_length = int(metadata.get("max_length", 128))
         if model is not None:
             model = model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -369,7 +374,7 @@ class StanceClassifier:
             return self._analyze_many(list(texts), spans)
         raise TypeError(f"analyze expects a string or a list of strings, got {type(texts).__name__}")
 
-    def _analyze_many(self, docs: list[str], spans: bool = True) -> list[Analysis]:
+    def _analyze_many(self, docs: list[str], with_spans: bool = True) -> list[Analysis]:
         spans = [split_sentences(doc) for doc in docs]
         flat = [doc[s:e] for doc, doc_spans in zip(docs, spans) for s, e in doc_spans]
         contexts = None
@@ -379,7 +384,7 @@ class StanceClassifier:
         probs = self.predict_proba(flat, contexts=contexts) if flat else np.zeros((0, len(self.labels)))
         labels = [self.labels[int(row.argmax())] for row in probs]
         found: dict[int, dict] = {}
-        if spans and self.span_tagger is not None:
+        if with_spans and self.span_tagger is not None:
             attributed = [k for k, lab in enumerate(labels) if lab == "attributed_statement"]
             found = dict(zip(attributed, self.span_tagger.extract([flat[k] for k in attributed])))
         results, k = [], 0
