@@ -239,9 +239,10 @@ def write_babe(root):
     base.mkdir(parents=True, exist_ok=True)
     with open(base / "final_labels_SG2.csv", "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f, delimiter=";", lineterminator="\n")
-        w.writerow(["text", "news_link", "outlet", "topic", "type", "label_bias", "label_opinion", "biased_words"])
+        # only the columns the loader reads (the real file has more)
+        w.writerow(["text", "news_link", "outlet", "label_opinion"])
         for text, link, outlet, opinion in BABE_ROWS:
-            w.writerow([text, link, outlet, "transport", "center", "Non-biased", opinion, "[]"])
+            w.writerow([text, link, outlet, opinion])
 
 
 @pytest.fixture
