@@ -1,57 +1,156 @@
 #!/usr/bin/env python3
-"""Sentence-only vs context-aware models on the bundled test split, its hard cases, and PolNeAR test.
+"""Sentence-only vs context-aware models where the neighbouring sentences decide (LABELS.md rules 11, 12).
 
 Usage: python scripts/compare_context.py [--models runs/default/model runs/context/model] [--data-dir DIR]
-Prints macro-F1 on the test split, accuracy on its pronoun-source (rule 11) and quote-continuation
-(rule 12) sentences, and attributed F1 on PolNeAR test (skipped when the real corpora are absent).
+
+Sets, each scored for both models in one run:
+- the bundled test split (three-way macro-F1; its pronoun-source and quote-continuation sentences);
+- the context challenge set (data/corpus/context_challenge/{dev,test}.jsonl, evaluation only; dev was
+  read to diagnose the models, test was written afterwards and only scored): its rule-12
+  continuations, rule-11 pronoun sources, and the look-alikes (sentences that are not attributed but
+  stand next to an attributed one, where a model that copies its neighbour's label goes wrong);
+- PolNeAR test (held out; skipped when the real corpora are absent): attributed F1, and the recall of
+  attributed sentences whose source and cue both lie in another sentence.
+For each subset it prints accuracy and the paired comparison (sentences only one model gets right,
+exact two-sided McNemar p-value). Writes results/context.md and results/context.json.
 """
 
 import argparse
+import datetime
+import json
 import os
 import sys
+
+import numpy as np
+from scipy.stats import binomtest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from stancelib.data import read_records  # noqa: E402
-from stancelib.evaluation import _predict_with_probs, classification_scores, evaluate_real_news, system_name  # noqa: E402
+from stancelib.evaluation import (_predict_with_probs, binary_scores, bootstrap_ci, classification_scores,  # noqa: E402
+                                  load_real_news_set, system_name)
 from stancelib.modeling import StanceClassifier  # noqa: E402
+
+PRONOUNS = {"he", "she", "they", "it", "we"}
+
+
+def bundled_subsets(records: list[dict]) -> dict[str, list[int]]:
+    attributed = [(k, r) for k, r in enumerate(records) if r["label"] == "attributed_statement"]
+    return {
+        "pronoun source (rule 11)": [k for k, r in attributed if r["source"] and r["source"]["text"].lower() in PRONOUNS],
+        "quote continuation (rule 12)": [k for k, r in attributed if not r["source"] and not r["cue"]],
+    }
+
+
+def challenge_subsets(records: list[dict]) -> dict[str, list[int]]:
+    label_at = {(r["doc"], r["i"]): r["label"] for r in records}
+
+    def beside_attributed(r):
+        return "attributed_statement" in (label_at.get((r["doc"], r["i"] - 1)), label_at.get((r["doc"], r["i"] + 1)))
+
+    return {
+        "all": list(range(len(records))),
+        "quote continuation (rule 12)": [k for k, r in enumerate(records) if r["hard"].startswith("rule 12")],
+        "pronoun source (rule 11)": [k for k, r in enumerate(records) if r["hard"].startswith("rule 11")],
+        "look-alikes (not attributed, next to an attributed sentence)":
+            [k for k, r in enumerate(records) if r["label"] != "attributed_statement" and beside_attributed(r)],
+    }
+
+
+def paired(right_a: np.ndarray, right_b: np.ndarray) -> dict:
+    """Sentences only A / only B gets right, and the exact McNemar p-value of the difference."""
+    only_a, only_b = int((right_a & ~right_b).sum()), int((right_b & ~right_a).sum())
+    p = binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
+    return {"only_baseline_right": only_a, "only_this_right": only_b, "mcnemar_p": float(p)}
+
+
+def score_rows(right: dict[str, np.ndarray], subsets: dict[str, list[int]]) -> dict:
+    """Per subset: n, and per model its accuracy and (after the first) the paired comparison with the first."""
+    names = list(right)
+    rows = {}
+    for sub, idx in subsets.items():
+        idx = np.array(idx, dtype=int)
+        rows[sub] = {"n": len(idx), "models": {
+            n: {"score": float(right[n][idx].mean()) if len(idx) else float("nan")}
+            | (paired(right[names[0]][idx], right[n][idx]) if k else {}) for k, n in enumerate(names)}}
+    return rows
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", default=["runs/default/model", "runs/context/model"])
+    parser.add_argument("--models", nargs="+", default=["runs/default/model", "runs/context/model"],
+                        help="the sentence-only model first; each other model is compared with it")
     parser.add_argument("--test", default="data/corpus/test.jsonl")
+    parser.add_argument("--challenge", default="data/corpus/context_challenge")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", default="results")
     ns = parser.parse_args()
-    test = read_records(ns.test)
-    pronouns = {"he", "she", "they", "it", "we"}
-    attributed = [(k, r) for k, r in enumerate(test) if r["label"] == "attributed_statement"]
-    subsets = {
-        # attributed sentences whose source span is a pronoun (LABELS.md rule 11)
-        "pronoun source (rule 11)": [k for k, r in attributed if r["source"] and r["source"]["text"].lower() in pronouns],
-        # attributed sentences with no source or cue inside them: quote continuations (rule 12)
-        "quote continuation (rule 12)": [k for k, r in attributed if not r["source"] and not r["cue"]],
-    }
-    systems = {system_name(clf, path): clf for path in ns.models for clf in [StanceClassifier.from_pretrained(path)]}
+
+    systems = {}
+    for path in ns.models:
+        clf = StanceClassifier.from_pretrained(path)
+        window = f", window {clf.context_window}" if clf.uses_context else ""
+        systems[f"{system_name(clf, path)}{window}"] = clf
+    names = list(systems)
+    sets = {"bundled test": read_records(ns.test)}
+    subsets = {"bundled test": {"all": list(range(len(sets["bundled test"])))} | bundled_subsets(sets["bundled test"])}
+    for part in ("dev", "test"):
+        path = os.path.join(ns.challenge, f"{part}.jsonl")
+        if os.path.isfile(path) and os.path.getsize(path):
+            sets[f"context challenge {part}"] = read_records(path)
+            subsets[f"context challenge {part}"] = challenge_subsets(sets[f"context challenge {part}"])
     try:
-        polnear = evaluate_real_news(systems, ["polnear-test"], ns.data_dir, n_resamples=200)["polnear-test"]
+        polnear = load_real_news_set("polnear-test", ns.data_dir)
     except FileNotFoundError:
         polnear = None
-    print(f"{'system':28s} {'test macro-F1':>14s} " + " ".join(f"{name:>30s}" for name in subsets)
-          + ("  PolNeAR test attributed F1" if polnear else ""))
-    for name, clf in systems.items():
-        # a context-aware model gets each sentence's neighbours from the test split's doc/i
-        preds, _ = _predict_with_probs(clf, [r["text"] for r in test], test)
-        report = classification_scores([r["label"] for r in test], preds)
-        cells = []
-        for idx in subsets.values():
-            right = sum(preds[k] == test[k]["label"] for k in idx)
-            cells.append(f"{right}/{len(idx)} = {right / max(len(idx), 1):.3f}")
-        line = f"{name:28s} {report['macro_f1']:14.3f} " + " ".join(f"{c:>30s}" for c in cells)
-        if polnear:
-            sc = polnear[name]
-            line += f"  {sc['f1']:.3f} [{sc['f1_ci95'][0]:.3f}, {sc['f1_ci95'][1]:.3f}]"
-        print(line)
+        print("PolNeAR not found: skipping PolNeAR test", file=sys.stderr)
+
+    results, macro_f1 = {}, {}
+    for set_name, records in sets.items():
+        # a context-aware model gets each sentence's neighbours from doc/i
+        preds = {n: _predict_with_probs(clf, [r["text"] for r in records], records)[0] for n, clf in systems.items()}
+        gold = [r["label"] for r in records]
+        results[set_name] = score_rows({n: np.array([p == g for p, g in zip(preds[n], gold)]) for n in names},
+                                       subsets[set_name])
+        macro_f1[set_name] = {n: classification_scores(gold, preds[n])["macro_f1"] for n in names}
+
+    if polnear is not None:
+        gold = np.array([r["gold"] == "attributed" for r in polnear])
+        outside = [k for k, r in enumerate(polnear) if r["gold"] == "attributed" and not r["source"] and not r["cue"]]
+        pred = {n: np.array([p == "attributed_statement" for p in
+                             _predict_with_probs(clf, [r["text"] for r in polnear], polnear)[0]]) for n, clf in systems.items()}
+        # recall on the sentences whose source and cue lie in another sentence; attributed F1 on all
+        results["PolNeAR test (held out)"] = score_rows({n: pred[n] == gold for n in names},
+                                                        {"source and cue in another sentence (recall)": outside})
+        macro_f1["PolNeAR test (held out)"] = {
+            n: {"attributed F1": binary_scores(gold, pred[n])["f1"], "ci95": bootstrap_ci(gold, pred[n], "f1", 1000)}
+            for n in names}
+
+    lines = ["| set | subset | n | " + " | ".join(names) + " | " + " | ".join(
+        f"{n}: only baseline right / only this right (McNemar p)" for n in names[1:]) + " |",
+        "|---|---|---|" + "---|" * (2 * len(names) - 1)]
+    for set_name, rows in results.items():
+        for sub, row in rows.items():
+            m = row["models"]
+            lines.append(f"| {set_name} | {sub} | {row['n']} | " + " | ".join(f"{m[n]['score']:.3f}" for n in names)
+                         + " | " + " | ".join(f"{m[n]['only_baseline_right']} / {m[n]['only_this_right']} "
+                                              f"({m[n]['mcnemar_p']:.3g})" for n in names[1:]) + " |")
+    lines.append("")
+    for set_name, by_model in macro_f1.items():
+        if set_name.startswith("PolNeAR"):
+            cells = [f"{n} {v['attributed F1']:.3f} [{v['ci95'][0]:.3f}, {v['ci95'][1]:.3f}]" for n, v in by_model.items()]
+            lines.append(f"- {set_name}, attributed F1: " + "; ".join(cells))
+        else:
+            lines.append(f"- {set_name}, three-way macro-F1: " + "; ".join(f"{n} {v:.3f}" for n, v in by_model.items()))
+    lines += ["", "Cells are accuracy on the subset (PolNeAR: recall of attributed_statement). The baseline is the "
+              "first model. Produced by `python scripts/compare_context.py` on "
+              f"{datetime.date.today().isoformat()}."]
+    print("\n".join(lines))
+    os.makedirs(ns.out, exist_ok=True)
+    with open(os.path.join(ns.out, "context.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(ns.out, "context.json"), "w", encoding="utf-8") as f:
+        json.dump({"models": dict(zip(names, ns.models)), "results": results, "macro_f1": macro_f1}, f, indent=2)
     return 0
 
 

@@ -32,11 +32,11 @@ def _cmd_evaluate(ns) -> int:
     from .evaluation import run_evaluation
 
     if ns.real_news:
-        from .evaluation import (REAL_NEWS_SETS, baseline_systems, evaluate_real_news, format_real_news_table,
-                                 model_training_records, system_name)
+        from .evaluation import (REAL_NEWS_DEV_SETS, REAL_NEWS_SETS, baseline_systems, evaluate_real_news,
+                                 format_real_news_table, model_training_records, system_name)
         from .modeling import StanceClassifier
 
-        names = list(REAL_NEWS_SETS) if ns.real_news == "all" else [ns.real_news]
+        names = {"all": list(REAL_NEWS_SETS), "dev": list(REAL_NEWS_DEV_SETS)}.get(ns.real_news, [ns.real_news])
         clf = StanceClassifier.from_pretrained(ns.model)
         systems = {} if ns.no_baselines else baseline_systems(model_training_records(clf))
         systems[system_name(clf, ns.model)] = clf
@@ -111,8 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="score a model beside both baselines on a labelled file")
     p.add_argument("--model", required=True, help="model folder (runs/default/model)")
     p.add_argument("--data", help="labelled JSONL or CSV file")
-    p.add_argument("--real-news", choices=["all", "polnear-test", "checkthat-dev_test", "babe-reuters"],
-                   help="score on a held-out real news set instead (binary views, bootstrap 95%% intervals)")
+    p.add_argument("--real-news", choices=["all", "polnear-test", "checkthat-dev_test", "babe-reuters",
+                                           "dev", "polnear-dev", "checkthat-dev"],
+                   help="score on a held-out real news set instead (binary views, bootstrap 95%% intervals); "
+                        "'all' = the three held-out sets, 'dev' = the dev sets the news-mix recipe is tuned on")
     p.add_argument("--data-dir", help="folder of the real news corpora (default $STANCELIB_DATA or ../shared/data)")
     p.add_argument("--pairs", help="minimal-pair file to score as well")
     p.add_argument("--pairs-split", default="test", help="which split of the minimal pairs ('' for all; default test)")

@@ -25,7 +25,9 @@ PolNeAR ``test``, CheckThat! ``dev_test`` and BABE ``heldout`` (outlet Reuters).
 :func:`trainable_records` never returns them, nor any sentence whose text
 (lower-cased, whitespace collapsed) also occurs in one of them; it also keeps
 one copy of a repeated text and drops a text whose copies disagree on
-``allowed``.
+``allowed``. The dev splits (:data:`TUNING_SETS`: PolNeAR ``dev``, CheckThat!
+``dev``) are what a recipe is tuned on; ``trainable_records(keep_dev_out=True)``
+leaves them out of training for that.
 
 PolNeAR -> :func:`load_polnear`
 -------------------------------
@@ -239,11 +241,13 @@ import os
 import re
 from typing import Iterable
 
-from .data import DataError, validate_record
+from .data import MAX_CONTEXT_WINDOW, DataError, validate_record
 from .sentences import split_sentences
 
 ENV_VAR = "STANCELIB_DATA"
 HELD_OUT = {"polnear": "test", "checkthat": "dev_test", "babe": "heldout"}
+# the dev splits a recipe is tuned on (``trainable_records(keep_dev_out=True)`` leaves them out)
+TUNING_SETS = {"polnear": "dev", "checkthat": "dev"}
 
 NONE_ALLOWED = ["neutral_report", "unattributed_claim"]
 OBJ_ALLOWED = ["neutral_report", "attributed_statement"]
@@ -792,6 +796,12 @@ def polnear_article(text: str, ann_path: str, name: str, txt_path: str = "", inc
             records.append(_record(base | {"label": None, "allowed": list(NONE_ALLOWED), "gold": "none"}, where))
         elif include_ambiguous:
             records.append(_record(base | {"label": None, "allowed": list(ALL_ALLOWED), "gold": "ambiguous"}, where))
+    # a context-aware model needs the article's real neighbours (the records skip some sentences):
+    # each record carries the sentences around it, enough for a context window of MAX_CONTEXT_WINDOW
+    texts = [text[s:e] for s, e in sentences]
+    for rec in records:
+        lo = max(rec["i"] - MAX_CONTEXT_WINDOW, 0)
+        rec["around"] = {"sentences": texts[lo:rec["i"] + MAX_CONTEXT_WINDOW + 1], "k": rec["i"] - lo}
     return records
 
 
@@ -892,23 +902,31 @@ def held_out_records(root: str | None = None) -> list[dict]:
     return load_polnear("test", root) + load_checkthat("dev_test", root) + load_babe("heldout", root)
 
 
-def trainable_records(root: str | None = None) -> list[dict]:
+def trainable_records(root: str | None = None, keep_dev_out: bool = False) -> list[dict]:
     """Everything that may be trained or tuned on, never a held-out split.
 
     PolNeAR train + dev, CheckThat! train + dev, NewsSD-ENG (deduplicated) and
-    BABE train, in that order. A sentence whose text (lower-cased, whitespace
-    collapsed) occurs in a held-out split (PolNeAR test including its ambiguous
-    sentences, CheckThat! dev_test, BABE Reuters) is dropped. Repeated texts
-    keep their first record, except that a text whose copies disagree on
-    ``allowed`` (a short "Why?" that is a plain sentence in one article and a
-    quote in another) is dropped altogether.
+    BABE train, in that order; each record names its ``corpus``. With
+    ``keep_dev_out`` the dev splits (PolNeAR dev, CheckThat! dev, the sets of
+    :data:`TUNING_SETS`) stay out, so that a recipe can be tuned on them. A
+    sentence whose text (lower-cased, whitespace collapsed) occurs in a held-out
+    split (PolNeAR test including its ambiguous sentences, CheckThat! dev_test,
+    BABE Reuters) is dropped. Repeated texts keep their first record, except that
+    a text whose copies disagree on ``allowed`` (a short "Why?" that is a plain
+    sentence in one article and a quote in another) is dropped altogether.
     """
     held = {text_key(r["text"]) for r in
             load_polnear(HELD_OUT["polnear"], root, include_ambiguous=True)
             + load_checkthat(HELD_OUT["checkthat"], root) + load_babe(HELD_OUT["babe"], root)}
-    records = (load_polnear("train", root) + load_polnear("dev", root)
-               + load_checkthat("train", root) + load_checkthat("dev", root)
-               + load_newssd(root) + load_babe("train", root))
+    if keep_dev_out:  # the tuning sets must not leak into training through a repeated text either
+        held |= {text_key(r["text"]) for r in load_polnear(TUNING_SETS["polnear"], root, include_ambiguous=True)
+                 + load_checkthat(TUNING_SETS["checkthat"], root)}
+    parts = [("polnear", load_polnear("train", root)), ("checkthat", load_checkthat("train", root))]
+    if not keep_dev_out:
+        parts += [("polnear", load_polnear(TUNING_SETS["polnear"], root)),
+                  ("checkthat", load_checkthat(TUNING_SETS["checkthat"], root))]
+    parts += [("newssd", load_newssd(root)), ("babe", load_babe("train", root))]
+    records = [rec | {"corpus": corpus} for corpus, recs in parts for rec in recs]
     allowed_sets: dict[str, set[tuple[str, ...]]] = {}
     for rec in records:
         allowed_sets.setdefault(text_key(rec["text"]), set()).add(tuple(rec["allowed"]))

@@ -83,6 +83,12 @@ def render_model_card(meta: dict) -> str:
     ]
     if dev:
         lines += [f"Dev split (used for early stopping, so optimistic): macro-F1 {dev['macro_f1']:.3f}, accuracy {dev['accuracy']:.3f}.", ""]
+    real_dev = meta.get("metrics", {}).get("real_news_dev")
+    if real_dev:
+        lines += ["Real-news dev splits, kept out of training (`real_news_dev`) and used to tune the recipe:", ""]
+        lines += [f"- `{name}` ({sc['meaning']}, {sc['n']} sentences): F1 {sc['f1']:.3f}, macro-F1 {sc['macro_f1']:.3f}"
+                  for name, sc in real_dev.items()]
+        lines.append("")
     cal = meta.get("calibration")
     if cal:
         lines += [f"Calibration: temperature {cal['temperature']:.3f} fitted on the dev split; dev ECE "

@@ -27,7 +27,7 @@ import numpy as np
 
 from .calibration import softmax
 from .labels import LABELS
-from .sentences import split_sentences
+from .sentences import neighbour_context, split_sentences
 from .spans import SPAN_DIR, SpanTagger
 
 METADATA_FILE = "stancelib.json"
@@ -106,11 +106,6 @@ class Analysis:
         if self.sources:
             lines.append("sources: " + "; ".join(f"{e['source']} ({e['statements']})" for e in self.sources))
         return "\n".join(lines)
-
-
-def neighbour_context(sentences: list[str], k: int) -> str:
-    """The context segment of sentence ``k``: the previous and the next sentence of its document."""
-    return " ".join(s for s in (sentences[k - 1] if k > 0 else "", sentences[k + 1] if k + 1 < len(sentences) else "") if s)
 
 
 def _check_texts(texts) -> tuple[list[str], bool]:
@@ -288,6 +283,11 @@ class StanceClassifier:
         """Was this model trained with the neighbouring sentences as a second segment?"""
         return bool(self.metadata.get("training_args", {}).get("context", False))
 
+    @property
+    def context_window(self) -> int:
+        """How many sentences on each side a context-aware model reads (1 for models trained before the setting)."""
+        return int(self.metadata.get("training_args", {}).get("context_window", 1))
+
     def _logits(self, texts: list[str], show_progress: bool | None = None, contexts: list[str] | None = None) -> np.ndarray:
         """Logits for non-blank texts, batched by length with dynamic padding."""
         from tqdm.auto import tqdm
@@ -379,8 +379,9 @@ class StanceClassifier:
         flat = [doc[s:e] for doc, doc_spans in zip(docs, spans) for s, e in doc_spans]
         contexts = None
         if self.uses_context:
-            contexts = [neighbour_context([doc[a:b] for a, b in doc_spans], k) for doc, doc_spans in zip(docs, spans)
-                        for k in range(len(doc_spans))]
+            contexts = [neighbour_context(sents, k, self.context_window)
+                        for sents in ([doc[a:b] for a, b in doc_spans] for doc, doc_spans in zip(docs, spans))
+                        for k in range(len(sents))]
         probs = self.predict_proba(flat, contexts=contexts) if flat else np.zeros((0, len(self.labels)))
         labels = [self.labels[int(row.argmax())] for row in probs]
         found: dict[int, dict] = {}

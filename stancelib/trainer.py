@@ -27,8 +27,23 @@ from .spans import evaluate_spans, load_span_backbone, train_span_tagger
 from .training_args import TrainingArguments
 
 
-def sample_real_news(records: list[dict], limit: int | None, seed: int) -> list[dict]:
-    """At most ``limit`` records, the same share from each (corpus label, allowed set) stratum."""
+def sample_real_news(records: list[dict], limit: int | dict | None, seed: int) -> list[dict]:
+    """The real-news records to train on, sampled the same share from each (corpus label, allowed set) stratum.
+
+    ``limit`` is ``None`` (all of them), a number (at most that many in all) or a
+    mapping from corpus name to a number (at most that many from that corpus; a
+    corpus not named is used whole), e.g. ``{"polnear": 4000}``: PolNeAR alone is
+    ten times the size of the sentence-level corpora that carry opinion labels.
+    """
+    if isinstance(limit, dict):
+        unknown = sorted(set(limit) - {r.get("corpus") for r in records})
+        if unknown:
+            raise ValueError(f"real_news_max names corpora with no records: {', '.join(unknown)}")
+        out = []
+        for corpus in dict.fromkeys(r.get("corpus") for r in records):  # first-seen order, deterministic
+            group = [r for r in records if r.get("corpus") == corpus]
+            out += sample_real_news(group, limit.get(corpus), seed)
+        return out
     if limit is None or len(records) <= limit:
         return records
     import random
@@ -53,7 +68,8 @@ def load_training_data(args: TrainingArguments) -> dict[str, list[dict]]:
     if args.real_news:
         from .corpora import trainable_records
 
-        real = sample_real_news(trainable_records(args.real_news_dir), args.real_news_max, args.seed)
+        real = sample_real_news(trainable_records(args.real_news_dir, keep_dev_out=args.real_news_dev),
+                                args.real_news_max, args.seed)
         splits["train"] += [rec | {"_real_news": True} for rec in real]
     held_out = {}
     if args.test_file:
@@ -113,7 +129,7 @@ def _contexts(records: list[dict], args: TrainingArguments) -> list[str] | None:
     """Neighbour contexts for a context-aware run (``None`` otherwise); minimal pairs stand alone."""
     if not args.context:
         return None
-    return neighbour_contexts([{"text": r["text"]} if r.get("_pair") else r for r in records])
+    return neighbour_contexts([{"text": r["text"]} if r.get("_pair") else r for r in records], args.context_window)
 
 
 def _calibrate(clf: StanceClassifier, records: list[dict], args: TrainingArguments) -> dict:
@@ -256,6 +272,12 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     if splits.get("dev_pairs"):
         preds = clf.predict([r["text"] for r in splits["dev_pairs"]])
         dev_scores["dev_minimal_pairs"] = minimal_pair_scores(splits["dev_pairs"], preds)
+    if args.real_news and args.real_news_dev:
+        # the real-news dev sets were kept out of training: these are the scores a recipe is tuned on
+        from .evaluation import REAL_NEWS_DEV_SETS, evaluate_real_news
+
+        scored = evaluate_real_news({args.run_name: clf}, list(REAL_NEWS_DEV_SETS), args.real_news_dir, n_resamples=200)
+        dev_scores["real_news_dev"] = {name: by_system[args.run_name] for name, by_system in scored.items()}
     if span_tagger is not None:
         clf.span_tagger = span_tagger
         dev_scores["dev_spans"] = evaluate_spans(span_tagger, splits["dev"])

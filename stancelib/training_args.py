@@ -10,6 +10,8 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
+from .data import MAX_CONTEXT_WINDOW
+
 
 @dataclass
 class TrainingArguments:
@@ -25,6 +27,8 @@ class TrainingArguments:
     max_length: int = 96
     # context-aware: the previous and next sentence go in as a second segment (LABELS.md rules 11, 12)
     context: bool = False
+    # how many sentences on each side the context segment holds (a quote's speaker may be two back)
+    context_window: int = 1
     learning_rate: float = 5e-5
     num_train_epochs: float = 4.0
     per_device_train_batch_size: int = 16
@@ -37,8 +41,12 @@ class TrainingArguments:
     # ($STANCELIB_DATA, else ../shared/data); held-out splits are never read for training
     real_news: bool = False
     real_news_dir: str | None = None
-    # at most this many real-news sentences, sampled per corpus label set (None: all of them)
-    real_news_max: int | None = None
+    # at most this many real-news sentences, sampled per corpus label set (None: all of them);
+    # or per corpus, e.g. {polnear: 4000} (a corpus not named is used whole)
+    real_news_max: int | dict | None = None
+    # keep PolNeAR dev and CheckThat! dev out of training and score the model on them after
+    # training: the sets a recipe is tuned on (scripts/tune_news_mix.py), never the held-out ones
+    real_news_dev: bool = False
     # weight of every real-news example relative to a bundled-corpus one (which keeps its class weight)
     real_news_weight: float = 1.0
     # weight of a partial-label example ("neutral or attributed") relative to a definite one
@@ -65,6 +73,8 @@ class TrainingArguments:
             raise ValueError(f"class_weights must be 'balanced', 'none' or three numbers, got {self.class_weights!r}")
         if isinstance(self.class_weights, list) and len(self.class_weights) != 3:
             raise ValueError("class_weights needs exactly three numbers, in LABELS order")
+        if not 1 <= self.context_window <= MAX_CONTEXT_WINDOW:
+            raise ValueError(f"context_window must be 1 to {MAX_CONTEXT_WINDOW} sentences, got {self.context_window}")
         if self.max_length < 8:
             raise ValueError("max_length must be at least 8 tokens")
 

@@ -13,6 +13,7 @@ import pytest
 
 from stancelib.corpora import (
     HELD_OUT,
+    TUNING_SETS,
     cue_qualifies,
     impersonal_cue,
     load_babe,
@@ -24,7 +25,7 @@ from stancelib.corpora import (
     trainable_records,
     vague_source,
 )
-from stancelib.data import validate_record
+from stancelib.data import neighbour_contexts, validate_record
 from stancelib.sentences import split_sentences
 
 SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
@@ -327,7 +328,11 @@ def test_polnear_sentences_and_labels(synth):
     by = by_text(recs)
     spans = split_sentences(ARTICLE)
     for r in recs:
-        assert validate_record(r, "x") == {k: v for k, v in r.items() if k != "_where"}
+        assert validate_record(r, "x") == {k: v for k, v in r.items() if k not in ("_where", "around")}
+        k = r["i"]  # the context is the article's real neighbours, also sentences that are not records
+        for window in (1, 2):
+            want = " ".join(ARTICLE[a:b] for a, b in spans[max(k - window, 0):k + window + 1] if (a, b) != spans[k])
+            assert neighbour_contexts([r], window) == [want]
         assert ARTICLE[r["start"]:r["end"]] == r["text"]
         assert spans[r["i"]] == (r["start"], r["end"])
         assert r["doc"] == "ferry-fares"
@@ -405,7 +410,7 @@ def test_polnear_vague_sources(vague_synth, tmp_path):
         r = by[text]
         assert (r["label"], r["allowed"], r["gold"]) == ("unattributed_claim", ["unattributed_claim"], "vague_source"), text
         assert r["source"] is None and r["cue"] is None
-        assert validate_record(r, "x") == {k: v for k, v in r.items() if k != "_where"}
+        assert validate_record(r, "x") == {k: v for k, v in r.items() if k not in ("_where", "around")}
     for text in NOT_VAGUE_SENTENCES:
         assert text not in by and every[text]["gold"] == "ambiguous", text
     # a named source wins over the vague one it quotes (rule 8)
@@ -479,6 +484,17 @@ def test_trainable_records_exclude_held_out(synth):
     assert HELD_OUT == {"polnear": "test", "checkthat": "dev_test", "babe": "heldout"}
 
 
+def test_trainable_records_name_their_corpus_and_can_keep_dev_out(synth):
+    recs = trainable_records(synth)
+    assert {r["corpus"] for r in recs} == {"polnear", "checkthat", "newssd", "babe"}
+    dev = load_polnear(TUNING_SETS["polnear"], synth, include_ambiguous=True) + load_checkthat(TUNING_SETS["checkthat"], synth)
+    dev_keys = {text_key(r["text"]) for r in dev}
+    assert dev_keys & {text_key(r["text"]) for r in recs}  # by default the dev splits are trained on
+    tuned = trainable_records(synth, keep_dev_out=True)
+    assert tuned and not dev_keys & {text_key(r["text"]) for r in tuned}
+    assert {r["_where"] for r in tuned} < {r["_where"] for r in recs}  # nothing new comes in
+
+
 # --------------------------------------------------------------------------- missing data
 
 def test_missing_root_names_path_and_env_var(tmp_path, monkeypatch):
@@ -536,7 +552,7 @@ def all_records(loaded):
 def test_real_every_record_validates(loaded):
     n = 0
     for rec in all_records(loaded):
-        assert validate_record(rec, rec["_where"]) == {k: v for k, v in rec.items() if k != "_where"}
+        assert validate_record(rec, rec["_where"]) == {k: v for k, v in rec.items() if k not in ("_where", "around")}
         assert rec["gold"] is not None and rec["allowed"]
         n += 1
     assert n > 20000

@@ -7,8 +7,9 @@ from safetensors.numpy import load_file
 
 from stancelib import LABELS, StanceClassifier, TrainingArguments
 from stancelib.data import DataError
-from stancelib.trainer import class_weights, train
+from stancelib.trainer import class_weights, sample_real_news, train
 from tests.conftest import make_tiny_model, write_jsonl
+from tests.test_corpora import synth  # noqa: F401 - the synthetic real-news corpora fixture (pyflakes: used)
 
 def tiny_args(tiny_corpus, out, **kw):
     values = dict(
@@ -105,3 +106,49 @@ def test_context_aware_model_reads_neighbours(tmp_path, tiny_corpus, tokenizer):
     assert seen == [[text, "Flood hits town Rain fell.", text]]
     with pytest.raises(ValueError, match="contexts for"):
         clf.predict_proba([text, text], contexts=["only one"])
+
+
+def test_context_window_two_reads_two_sentences_each_side(tmp_path, tiny_corpus, tokenizer):
+    result = train(tiny_args(tiny_corpus, tmp_path / "run", context=True, context_window=2, max_steps=1),
+                   model=make_tiny_model(tokenizer), tokenizer=tokenizer)
+    clf = StanceClassifier.from_pretrained(result["model_dir"])
+    assert clf.context_window == 2
+    seen = []
+    real_logits = clf._logits
+    clf._logits = lambda texts, show_progress=None, contexts=None: seen.append(contexts) or real_logits(texts, show_progress, contexts)
+    clf.analyze("Rain fell. Wind rose. Snow came. Sun shone.")
+    assert seen == [["Wind rose. Snow came.", "Rain fell. Snow came. Sun shone.", "Rain fell. Wind rose. Sun shone.",
+                     "Wind rose. Snow came."]]
+    with pytest.raises(ValueError, match="context_window"):
+        tiny_args(tiny_corpus, tmp_path / "x", context=True, context_window=4)
+
+
+def test_sample_real_news_caps_named_corpora_only():
+    recs = ([{"corpus": "polnear", "gold": "none", "allowed": ["a", "b"]} for _ in range(60)]
+            + [{"corpus": "polnear", "gold": "attributed", "allowed": ["a"]} for _ in range(40)]
+            + [{"corpus": "checkthat", "gold": "SUBJ", "allowed": ["c"]} for _ in range(30)])
+    out = sample_real_news(recs, {"polnear": 10}, seed=1)
+    assert sum(r["corpus"] == "checkthat" for r in out) == 30  # not named: used whole
+    polnear = [r for r in out if r["corpus"] == "polnear"]
+    assert len(polnear) == 10 and sum(r["gold"] == "none" for r in polnear) == 6  # strata keep their shares
+    assert len(sample_real_news(recs, 50, seed=1)) == 50 and sample_real_news(recs, None, seed=1) == recs
+    assert sample_real_news(recs, {"polnear": 10}, seed=1) == out  # deterministic for a seed
+    with pytest.raises(ValueError, match="babe"):
+        sample_real_news(recs, {"babe": 5}, seed=1)
+
+
+def test_news_mix_keeps_dev_out_and_scores_it(tmp_path, tiny_corpus, tokenizer, synth):  # noqa: F811
+    out = tmp_path / "run"
+    args = tiny_args(tiny_corpus, out, real_news=True, real_news_dir=synth, real_news_dev=True, num_train_epochs=1)
+    train(args, model=make_tiny_model(tokenizer), tokenizer=tokenizer)
+    meta = json.load(open(out / "model" / "stancelib.json"))
+    dev = meta["metrics"]["real_news_dev"]
+    assert set(dev) == {"polnear-dev", "checkthat-dev"}
+    assert dev["checkthat-dev"]["n"] == 2 and 0.0 <= dev["checkthat-dev"]["macro_f1"] <= 1.0
+    # the real news that was trained on excludes both dev splits
+    with_dev = tiny_args(tiny_corpus, tmp_path / "b", real_news=True, real_news_dir=synth, max_steps=1)
+    train(with_dev, model=make_tiny_model(tokenizer), tokenizer=tokenizer)
+    meta_b = json.load(open(tmp_path / "b" / "model" / "stancelib.json"))
+    assert meta["n_train_real_news"] < meta_b["n_train_real_news"]
+    assert "real_news_dev" not in meta_b["metrics"]
+    assert "`checkthat-dev` (unattributed (SUBJ) vs not (OBJ), 2 sentences)" in open(out / "model" / "README.md").read()
