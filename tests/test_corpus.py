@@ -118,3 +118,22 @@ def test_sources_pass_their_checker(capsys):
     assert main(sorted(glob.glob(os.path.join(src, "pairs_*.jsonl")))) == 0
     out = capsys.readouterr().out
     assert "problems 0" in out and "groups 340" in out
+
+
+@pytest.mark.parametrize("part", ["dev", "test"])
+def test_context_challenge_set(rows, part):
+    """Evaluation-only articles whose labels depend on neighbouring sentences (rules 11, 12)."""
+    path = os.path.join(CORPUS, "context_challenge", f"{part}.jsonl")
+    records = read_records(path)
+    assert len(records) >= 250
+    hard = collections.Counter(r["hard"].split(":")[0] for r in records)
+    assert hard["rule 12"] >= 50 and hard["rule 11"] >= 20
+    # continuations carry no source or cue of their own; every article's sentences are numbered 0..n-1
+    assert all(r["source"] is None and r["cue"] is None and r["label"] == "attributed_statement"
+               for r in records if r["hard"].startswith("rule 12"))
+    by_doc = collections.defaultdict(list)
+    for r in records:
+        by_doc[r["doc"]].append(r["i"])
+    assert all(sorted(ids) == list(range(len(ids))) for ids in by_doc.values())
+    # never in a training split
+    check_disjoint({"challenge": records} | {name: read_records(os.path.join(CORPUS, f"{name}.jsonl")) for name in SPLITS})
