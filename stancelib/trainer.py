@@ -132,11 +132,11 @@ def _contexts(records: list[dict], args: TrainingArguments) -> list[str] | None:
     return neighbour_contexts([{"text": r["text"]} if r.get("_pair") else r for r in records], args.context_window)
 
 
-def _calibrate(clf: StanceClassifier, records: list[dict], args: TrainingArguments) -> dict:
-    """Fit the temperature on ``records`` (definite labels only) and set it on ``clf``."""
-    definite = [r for r in records if r["label"]]
-    logits = clf._logits([r["text"] for r in definite], contexts=_contexts(definite, args))
-    label_ids = np.array([LABEL2ID[r["label"]] for r in definite])
+def _calibrate(clf: StanceClassifier, logits: np.ndarray, records: list[dict]) -> dict:
+    """Fit the temperature on the ``logits`` of ``records`` (definite labels only) and set it on ``clf``."""
+    definite = [k for k, r in enumerate(records) if r["label"]]
+    logits = logits[definite]
+    label_ids = np.array([LABEL2ID[records[k]["label"]] for k in definite])
     clf.temperature = fit_temperature(logits, label_ids)
     return {
         "temperature": clf.temperature,
@@ -266,12 +266,15 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     clf = StanceClassifier(trainer.model.cpu(), tokenizer, max_length=args.max_length,
                            metadata={"training_args": args.to_dict()})
     # temperature scaling on the dev split; it never changes a prediction
-    calibration = _calibrate(clf, dev_records, args)
-    dev_preds = clf.predict([r["text"] for r in splits["dev"]], contexts=_contexts(splits["dev"], args))
-    dev_scores = {"dev": classification_scores([r["label"] for r in splits["dev"]], dev_preds)}
+    # one pass over the dev records (split, then pairs) serves the temperature and the dev scores;
+    # temperature scaling never changes a prediction, so the argmax of the raw logits is the label
+    dev_logits = clf._logits([r["text"] for r in dev_records], contexts=_contexts(dev_records, args))
+    calibration = _calibrate(clf, dev_logits, dev_records)
+    dev_preds = [LABELS[k] for k in dev_logits.argmax(axis=1)]
+    n_dev = len(splits["dev"])
+    dev_scores = {"dev": classification_scores([r["label"] for r in splits["dev"]], dev_preds[:n_dev])}
     if splits.get("dev_pairs"):
-        preds = clf.predict([r["text"] for r in splits["dev_pairs"]])
-        dev_scores["dev_minimal_pairs"] = minimal_pair_scores(splits["dev_pairs"], preds)
+        dev_scores["dev_minimal_pairs"] = minimal_pair_scores(splits["dev_pairs"], dev_preds[n_dev:])
     if args.real_news and args.real_news_dev:
         # the real-news dev sets were kept out of training: these are the scores a recipe is tuned on
         from .evaluation import REAL_NEWS_DEV_SETS, evaluate_real_news
