@@ -59,6 +59,13 @@ def sample_real_news(records: list[dict], limit: int | dict | None, seed: int) -
     return out
 
 
+def real_news_weight(setting: float | dict, corpus: str | None) -> float:
+    """The weight of a real-news example: one number for all, or per corpus (``default`` for the rest, else 1)."""
+    if isinstance(setting, dict):
+        return float(setting.get(corpus, setting.get("default", 1.0)))
+    return float(setting)
+
+
 def load_training_data(args: TrainingArguments) -> dict[str, list[dict]]:
     """Train and dev records (minimal pairs of each split folded in), checked for cross-split leaks."""
     splits = {"train": read_records(args.train_file), "dev": read_records(args.dev_file)}
@@ -193,7 +200,7 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
 
     def example_weight(rec):
         w = (weights[LABEL2ID[rec["label"]]] if weights else 1.0) if rec["label"] else args.partial_label_weight
-        return w * (args.real_news_weight if rec.get("_real_news") else 1.0)
+        return w * (real_news_weight(args.real_news_weight, rec.get("corpus")) if rec.get("_real_news") else 1.0)
 
     def encode(records):
         ds = to_dataset(records)

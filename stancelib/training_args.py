@@ -10,6 +10,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
+from .corpora.common import CORPUS_NAMES
 from .data import MAX_CONTEXT_WINDOW
 
 
@@ -47,8 +48,9 @@ class TrainingArguments:
     # keep PolNeAR dev and CheckThat! dev out of training and score the model on them after
     # training: the sets a recipe is tuned on (scripts/tune_news_mix.py), never the held-out ones
     real_news_dev: bool = False
-    # weight of every real-news example relative to a bundled-corpus one (which keeps its class weight)
-    real_news_weight: float = 1.0
+    # weight of a real-news example relative to a bundled-corpus one (which keeps its class weight);
+    # or per corpus, e.g. {checkthat: 1.0, default: 0.5}
+    real_news_weight: float | dict = 1.0
     # weight of a partial-label example ("neutral or attributed") relative to a definite one
     partial_label_weight: float = 1.0
     seed: int = 42
@@ -75,6 +77,13 @@ class TrainingArguments:
             raise ValueError("class_weights needs exactly three numbers, in LABELS order")
         if not 1 <= self.context_window <= MAX_CONTEXT_WINDOW:
             raise ValueError(f"context_window must be 1 to {MAX_CONTEXT_WINDOW} sentences, got {self.context_window}")
+        for name, setting, extra in (("real_news_max", self.real_news_max, ()),
+                                     ("real_news_weight", self.real_news_weight, ("default",))):
+            if isinstance(setting, dict):
+                unknown = sorted(set(setting) - set(CORPUS_NAMES) - set(extra))
+                if unknown:
+                    raise ValueError(f"{name}: unknown corpus {', '.join(unknown)}; "
+                                     f"known: {', '.join(CORPUS_NAMES + extra)}")
         if self.max_length < 8:
             raise ValueError("max_length must be at least 8 tokens")
 

@@ -35,3 +35,16 @@ def test_shipped_configs_parse():
     assert configs
     for path in configs:
         TrainingArguments.from_yaml(path)
+
+
+def test_per_corpus_real_news_settings():
+    from stancelib.trainer import real_news_weight
+
+    args = TrainingArguments(real_news_max={"polnear": 4000}, real_news_weight={"checkthat": 1.0, "default": 0.5})
+    assert real_news_weight(args.real_news_weight, "checkthat") == 1.0
+    assert real_news_weight(args.real_news_weight, "babe") == 0.5
+    assert real_news_weight({"checkthat": 2.0}, "babe") == 1.0 and real_news_weight(0.25, "polnear") == 0.25
+    with pytest.raises(ValueError, match="unknown corpus chekthat"):
+        TrainingArguments(real_news_weight={"chekthat": 1.0})
+    with pytest.raises(ValueError, match="real_news_max: unknown corpus default"):
+        TrainingArguments(real_news_max={"default": 10})

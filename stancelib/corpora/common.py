@@ -10,6 +10,8 @@ from typing import Iterable
 from ..data import DataError, validate_record
 
 ENV_VAR = "STANCELIB_DATA"
+# the ``corpus`` names of trainable records (per-corpus settings of the news-mix recipe use them)
+CORPUS_NAMES = ("polnear", "checkthat", "newssd", "babe")
 HELD_OUT = {"polnear": "test", "checkthat": "dev_test", "babe": "heldout"}
 # the dev splits a recipe is tuned on (``trainable_records(keep_dev_out=True)`` leaves them out)
 TUNING_SETS = {"polnear": "dev", "checkthat": "dev"}
