@@ -26,7 +26,7 @@ class TrainingArguments:
     output_dir: str = "runs/default"
     # optimisation
     max_length: int = 96
-    # context-aware: the previous and next sentence go in as a second segment (LABELS.md rules 11, 12)
+    # context-aware: the neighbouring sentences go in as a second segment (LABELS.md rules 11, 12)
     context: bool = False
     # how many sentences on each side the context segment holds (a quote's speaker may be two back)
     context_window: int = 1
