@@ -75,6 +75,12 @@ def render_model_card(meta: dict) -> str:
         f"{[round(w, 3) for w in meta['class_weights']] if meta.get('class_weights') else 'none'}",
         f"- {meta.get('n_train')} training sentences, {meta.get('n_dev')} dev sentences; created {meta.get('created')} "
         f"with stancelib {meta.get('stancelib_version')}",
+        *([f"- real news (news-mix): {meta.get('n_train_real_news')} sentences; cap {args.get('real_news_max')}, "
+           f"weight {args.get('real_news_weight')}, partial-label weight {args.get('partial_label_weight')}"
+           + ("; PolNeAR dev and CheckThat! dev kept out" if args.get("real_news_dev") else "")]
+          if args.get("real_news") else []),
+        *([f"- context-aware: {args.get('context_window', 1)} sentence(s) on each side as a second segment"]
+          if args.get("context") else []),
         "- data files (sha256):",
         *[f"  - `{path}`: `{info['sha256'][:16]}`" for path, info in meta.get("data", {}).items()],
         "",

@@ -151,4 +151,6 @@ def test_news_mix_keeps_dev_out_and_scores_it(tmp_path, tiny_corpus, tokenizer, 
     meta_b = json.load(open(tmp_path / "b" / "model" / "stancelib.json"))
     assert meta["n_train_real_news"] < meta_b["n_train_real_news"]
     assert "real_news_dev" not in meta_b["metrics"]
-    assert "`checkthat-dev` (unattributed (SUBJ) vs not (OBJ), 2 sentences)" in open(out / "model" / "README.md").read()
+    card = open(out / "model" / "README.md").read()
+    assert "`checkthat-dev` (unattributed (SUBJ) vs not (OBJ), 2 sentences)" in card
+    assert f"real news (news-mix): {meta['n_train_real_news']} sentences" in card and "dev kept out" in card
