@@ -68,8 +68,8 @@ def held_out_records(root: str | None = None) -> list[dict]:
 def trainable_records(root: str | None = None, keep_dev_out: bool = False) -> list[dict]:
     """Everything that may be trained or tuned on, never a held-out split.
 
-    PolNeAR train + dev, CheckThat! train + dev, NewsSD-ENG (deduplicated) and
-    BABE train, in that order; each record names its ``corpus``. With
+    PolNeAR train, CheckThat! train, PolNeAR dev, CheckThat! dev, NewsSD-ENG
+    (deduplicated) and BABE train, in that order; each record names its ``corpus``. With
     ``keep_dev_out`` the dev splits (PolNeAR dev, CheckThat! dev, the sets of
     :data:`TUNING_SETS`) stay out, so that a recipe can be tuned on them. A
     sentence whose text (lower-cased, whitespace collapsed) occurs in a held-out
