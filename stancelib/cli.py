@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="a text file: split into sentences and label each")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--html", help="with --file: also write an HTML report to this path")
-    add_corpus_arguments(p)  # --input/--output/--shard: a whole corpus, resumable (stancelib/batch.py)
+    add_corpus_arguments(p)  # --input/--output/--shard: a whole corpus, resumable (stancelib/batch/)
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("backbones", help="list the named backbones")
