@@ -105,3 +105,16 @@ def test_real_news_evaluation_with_the_rule_baseline():
     assert sc["n"] == 484 and sc["positives"] == 122
     assert 0 < sc["macro_f1"] < 1 and sc["macro_f1_ci95"][0] <= sc["macro_f1"] <= sc["macro_f1_ci95"][1]
     assert "checkthat-dev_test" in format_real_news_table(results)
+
+
+@pytest.mark.shared_data
+def test_real_news_dev_sets_are_the_tuning_splits():
+    if not os.path.isdir(SHARED):
+        pytest.skip("../shared/data is not here")
+    from stancelib import RuleBaseline
+    from stancelib.evaluation import REAL_NEWS_DEV_SETS, REAL_NEWS_SETS, evaluate_real_news
+
+    assert not set(REAL_NEWS_DEV_SETS) & set(REAL_NEWS_SETS)
+    results = evaluate_real_news({"rule": RuleBaseline()}, ["checkthat-dev"], SHARED, n_resamples=20)
+    sc = results["checkthat-dev"]["rule"]
+    assert sc["n"] == 462 and sc["positives"] == 240 and "SUBJ" in sc["meaning"]
