@@ -112,18 +112,25 @@ def checked_rows(paths, check):
                 yield where, row, len(found)
 
 
-def main_pairs(paths):
-    kinds, groups, problems = collections.Counter(), set(), 0
-    for where, pair, found in checked_rows(paths, check_pair):
+def unique_rows(paths, check, id_key):
+    """The rows that pass ``check`` and whose ``id_key`` was not seen before, and the problem count."""
+    rows, ids, problems = [], set(), 0
+    for where, row, found in checked_rows(paths, check):
         problems += found
         if found:
             continue
-        if pair["group"] in groups:
-            print(f"{where}: duplicate group id {pair['group']}")
+        if row[id_key] in ids:
+            print(f"{where}: duplicate {id_key} id {row[id_key]}")
             problems += 1
-        groups.add(pair["group"])
-        kinds[pair["kind"]] += 1
-    print(f"groups {len(groups)}  problems {problems}")
+        ids.add(row[id_key])
+        rows.append((where, row))
+    return rows, problems
+
+
+def main_pairs(paths):
+    pairs, problems = unique_rows(paths, check_pair, "group")
+    kinds = collections.Counter(pair["kind"] for _, pair in pairs)
+    print(f"groups {len({pair['group'] for _, pair in pairs})}  problems {problems}")
     print("  kinds:", dict(kinds))
     return 1 if problems else 0
 
@@ -134,16 +141,10 @@ def main(paths):
     labels = collections.Counter()
     domains = collections.Counter()
     registers = collections.Counter()
-    docs, n_sent, problems = set(), 0, 0
-    seen_text = {}
-    for where, art, found in checked_rows(paths, check_article):
-        problems += found
-        if found:
-            continue
-        if art["doc"] in docs:
-            print(f"{where}: duplicate doc id {art['doc']}")
-            problems += 1
-        docs.add(art["doc"])
+    articles, problems = unique_rows(paths, check_article, "doc")
+    docs = {art["doc"] for _, art in articles}
+    n_sent, seen_text = 0, {}
+    for where, art in articles:
         domains[art["domain"]] += 1
         registers[art["register"]] += 1
         for par in art["paragraphs"]:

@@ -62,7 +62,8 @@ __all__ = [
 
 def held_out_records(root: str | None = None) -> list[dict]:
     """The held-out splits (evaluation only): PolNeAR test, CheckThat! dev_test, BABE Reuters."""
-    return load_polnear("test", root) + load_checkthat("dev_test", root) + load_babe("heldout", root)
+    return (load_polnear(HELD_OUT["polnear"], root) + load_checkthat(HELD_OUT["checkthat"], root)
+            + load_babe(HELD_OUT["babe"], root))
 
 
 def trainable_records(root: str | None = None, keep_dev_out: bool = False) -> list[dict]:
