@@ -7,10 +7,13 @@ Writes data/corpus/articles/<doc>.txt   (headline, blank line, paragraphs separa
        data/corpus/{train,dev,test}.jsonl  (one sentence per line, offsets into the article)
        data/corpus/minimal_pairs.jsonl  (groups with their split)
        data/corpus/stats.json           (the counts the datasheet quotes)
-Also   data/corpus/source/ctx1.jsonl, ctx2.jsonl (the context challenge set: articles whose labels
-                                         depend on neighbouring sentences, LABELS.md rules 11 and 12)
-    -> data/corpus/context_challenge/{dev,test}.jsonl (evaluation only, never in a training split:
-       dev was read to diagnose models, test was written afterwards and is read once per model)
+Also   data/corpus/source/ctx1.jsonl, ctx2.jsonl, ctx3.jsonl (the context challenge set: articles whose
+                                         labels depend on neighbouring sentences, LABELS.md rules 11 and 12)
+    -> data/corpus/context_challenge/{dev,test,test2}.jsonl (evaluation only, never in a training split:
+       dev was read to diagnose models; test and test2 were written afterwards and are only scored)
+       data/corpus/source/ctxtrain*.jsonl (articles rich in multi-sentence quotes and pronoun sources)
+    -> data/corpus/context_train.jsonl   (a training-only supplement, named by configs in
+                                          extra_train_files; no dev or test part of its own)
 
 Splits are by article (and by pair group), about 70/15/15, stratified by domain
 and register (pairs: by domain and kind), deterministic for a given seed.
@@ -35,7 +38,8 @@ from stancelib.data import check_disjoint, find_span, load_minimal_pairs, read_r
 from stancelib.labels import LABELS  # noqa: E402
 
 SPLITS = ("train", "dev", "test")
-CHALLENGE = {"dev": "ctx1.jsonl", "test": "ctx2.jsonl"}
+CHALLENGE = {"dev": "ctx1.jsonl", "test": "ctx2.jsonl", "test2": "ctx3.jsonl"}
+SUPPLEMENT = "ctxtrain*.jsonl"
 # 20 slots: 14 train, 3 dev, 3 test, interleaved so each stratum's share is even
 PATTERN = ["train", "train", "dev", "train", "train", "test", "train", "train", "train", "dev",
            "train", "train", "test", "train", "train", "dev", "train", "train", "test", "train"]
@@ -97,6 +101,17 @@ def build_article(art):
     return "".join(parts) + "\n", records
 
 
+def article_rows(items):
+    """The sentence records of a set of articles, in document order."""
+    return [r for _, art in sorted(items, key=lambda x: x[1]["doc"]) for r in build_article(art)[1]]
+
+
+def article_set_stats(n_articles, rows):
+    labels = collections.Counter(r["label"] for r in rows)
+    return {"articles": n_articles, "sentences": len(rows), "labels": {lab: labels[lab] for lab in LABELS},
+            "rules": dict(sorted(collections.Counter(r["hard"].split(":")[0] for r in rows if r["hard"]).items()))}
+
+
 def write_jsonl(path, rows):
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:
@@ -113,7 +128,9 @@ def main():
     articles = read_sources(os.path.join(src, "w*.jsonl"))
     pairs = read_sources(os.path.join(src, "pairs_*.jsonl"))
     challenge = {part: read_sources(os.path.join(src, name)) for part, name in CHALLENGE.items()}
-    problems = [msg for where, art in articles + sum(challenge.values(), []) for msg in check_article(art, where)]
+    supplement = read_sources(os.path.join(src, SUPPLEMENT))
+    problems = [msg for where, art in articles + supplement + sum(challenge.values(), [])
+                for msg in check_article(art, where)]
     problems += [msg for where, pair in pairs for msg in check_pair(pair, where)]
     if problems:
         print("\n".join(problems), file=sys.stderr)
@@ -138,14 +155,18 @@ def main():
     challenge_dir = os.path.join(ns.corpus, "context_challenge")
     os.makedirs(challenge_dir, exist_ok=True)
     for part, items in challenge.items():
-        write_jsonl(os.path.join(challenge_dir, f"{part}.jsonl"),
-                    [r for _, art in sorted(items, key=lambda x: x[1]["doc"]) for r in build_article(art)[1]])
+        write_jsonl(os.path.join(challenge_dir, f"{part}.jsonl"), article_rows(items))
+    supplement_path = os.path.join(ns.corpus, "context_train.jsonl")
+    write_jsonl(supplement_path, article_rows(supplement))
 
     # the project's own loaders must accept what was written, and no sentence may cross splits
     loaded = {name: read_records(os.path.join(ns.corpus, f"{name}.jsonl")) for name in SPLITS}
     pairs_path = os.path.join(ns.corpus, "minimal_pairs.jsonl")
     ctx_rows = {part: read_records(os.path.join(challenge_dir, f"{part}.jsonl")) for part in CHALLENGE}
-    check_disjoint({name: loaded[name] + load_minimal_pairs(pairs_path, name) for name in SPLITS}
+    supplement_rows = read_records(supplement_path)
+    # the supplement is training data: it shares the train split's side of the check
+    check_disjoint({name: loaded[name] + load_minimal_pairs(pairs_path, name) + (supplement_rows if name == "train" else [])
+                    for name in SPLITS}
                    | {f"context challenge {part}": rows_ for part, rows_ in ctx_rows.items()})
 
     stats = {"articles": len(articles), "sentences": sum(len(r) for r in rows.values()),
@@ -165,13 +186,8 @@ def main():
     stats["registers"] = dict(sorted(collections.Counter(a["register"] for _, a in articles).items()))
     stats["pair_kinds"] = dict(sorted(collections.Counter(p["kind"] for _, p in pairs).items()))
     stats["hard_sentences"] = sum(1 for r in everything if r["hard"])
-    stats["context_challenge"] = {}
-    for part, part_rows in ctx_rows.items():
-        ctx_labels = collections.Counter(r["label"] for r in part_rows)
-        stats["context_challenge"][part] = {
-            "articles": len(challenge[part]), "sentences": len(part_rows), "labels": {lab: ctx_labels[lab] for lab in LABELS},
-            "rules": dict(sorted(collections.Counter(r["hard"].split(":")[0] for r in part_rows if r["hard"]).items())),
-        }
+    stats["context_challenge"] = {part: article_set_stats(len(challenge[part]), part_rows) for part, part_rows in ctx_rows.items()}
+    stats["context_train"] = article_set_stats(len(supplement), supplement_rows)
     with open(os.path.join(ns.corpus, "stats.json"), "w", encoding="utf-8") as f:
         json.dump(stats, f, indent=2)
         f.write("\n")

@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """Sentence-only vs context-aware models where the neighbouring sentences decide (LABELS.md rules 11, 12).
 
-Usage: python scripts/compare_context.py [--models runs/default/model runs/context/model] [--data-dir DIR]
+Usage: python scripts/compare_context.py [--models runs/default/model runs/context/model] [--data-dir DIR] [--name context]
 
 Sets, each scored for both models in one run:
 - the bundled test split (three-way macro-F1; its pronoun-source and quote-continuation sentences);
-- the context challenge set (data/corpus/context_challenge/{dev,test}.jsonl, evaluation only; dev was
-  read to diagnose the models, test was written afterwards and only scored): its rule-12
-  continuations, rule-11 pronoun sources, and the look-alikes (sentences that are not attributed but
-  stand next to an attributed one, where a model that copies its neighbour's label goes wrong);
+- the context challenge set (data/corpus/context_challenge/{dev,test,test2}.jsonl, evaluation only; dev
+  was read to diagnose the models, test and test2 were written afterwards and only scored): its rule-12
+  continuations (and those among them with no quote mark at all: the middle sentences of a quote,
+  which only the neighbours can tell from the writer's voice), rule-11 pronoun sources, and the
+  look-alikes (sentences that are not attributed but stand next to an attributed one, where a
+  model that copies its neighbour's label goes wrong);
 - PolNeAR test (held out; skipped when the real corpora are absent): attributed F1, and the recall of
   attributed sentences whose source and cue both lie in another sentence.
 For each subset it prints accuracy and the paired comparison (sentences only one model gets right,
-exact two-sided McNemar p-value). Writes results/context.md and results/context.json.
+exact two-sided McNemar p-value). Writes results/context.md and results/context.json (file names: --name).
 """
 
 import argparse
@@ -32,6 +34,7 @@ from stancelib.evaluation import (_predict_with_probs, binary_scores, bootstrap_
 from stancelib.modeling import StanceClassifier  # noqa: E402
 
 PRONOUNS = {"he", "she", "they", "it", "we"}
+QUOTE_MARKS = set("\"\u201c\u201d")  # straight and curly double quotes
 
 
 def bundled_subsets(records: list[dict]) -> dict[str, list[int]]:
@@ -51,6 +54,8 @@ def challenge_subsets(records: list[dict]) -> dict[str, list[int]]:
     return {
         "all": list(range(len(records))),
         "quote continuation (rule 12)": [k for k, r in enumerate(records) if r["hard"].startswith("rule 12")],
+        "... of which no quote mark in the sentence": [k for k, r in enumerate(records)
+                                                       if r["hard"].startswith("rule 12") and not QUOTE_MARKS & set(r["text"])],
         "pronoun source (rule 11)": [k for k, r in enumerate(records) if r["hard"].startswith("rule 11")],
         "look-alikes (not attributed, next to an attributed sentence)":
             [k for k, r in enumerate(records) if r["label"] != "attributed_statement" and beside_attributed(r)],
@@ -84,17 +89,21 @@ def main():
     parser.add_argument("--challenge", default="data/corpus/context_challenge")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default="results")
+    parser.add_argument("--name", default="context", help="report file names: OUT/NAME.md and OUT/NAME.json")
     ns = parser.parse_args()
 
     systems = {}
     for path in ns.models:
         clf = StanceClassifier.from_pretrained(path)
         window = f", window {clf.context_window}" if clf.uses_context else ""
-        systems[f"{system_name(clf, path)}{window}"] = clf
+        name = f"{system_name(clf, path)}{window}"
+        if name in systems:  # two runs of one config (an older model kept under another folder)
+            name += f" [{os.path.relpath(path)}]"
+        systems[name] = clf
     names = list(systems)
     sets = {"bundled test": read_records(ns.test)}
     subsets = {"bundled test": {"all": list(range(len(sets["bundled test"])))} | bundled_subsets(sets["bundled test"])}
-    for part in ("dev", "test"):
+    for part in ("dev", "test", "test2"):
         path = os.path.join(ns.challenge, f"{part}.jsonl")
         if os.path.isfile(path) and os.path.getsize(path):
             sets[f"context challenge {part}"] = read_records(path)
@@ -147,9 +156,9 @@ def main():
               f"{datetime.date.today().isoformat()}."]
     print("\n".join(lines))
     os.makedirs(ns.out, exist_ok=True)
-    with open(os.path.join(ns.out, "context.md"), "w", encoding="utf-8") as f:
+    with open(os.path.join(ns.out, f"{ns.name}.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-    with open(os.path.join(ns.out, "context.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(ns.out, f"{ns.name}.json"), "w", encoding="utf-8") as f:
         json.dump({"models": dict(zip(names, ns.models)), "results": results, "macro_f1": macro_f1}, f, indent=2)
     return 0
 

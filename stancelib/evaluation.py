@@ -165,7 +165,8 @@ def model_training_records(clf) -> list[dict]:
     from .data import load_minimal_pairs, read_records
 
     targs = clf.metadata.get("training_args", {})
-    records = read_records(targs["train_file"]) if targs.get("train_file") and os.path.isfile(targs["train_file"]) else []
+    paths = [targs.get("train_file"), *targs.get("extra_train_files", [])]
+    records = [r for path in paths if path and os.path.isfile(path) for r in read_records(path)]
     if targs.get("pairs_file") and os.path.isfile(targs["pairs_file"]):
         records += load_minimal_pairs(targs["pairs_file"], "train")
     return records

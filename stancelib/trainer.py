@@ -68,7 +68,8 @@ def real_news_weight(setting: float | dict, corpus: str | None) -> float:
 
 def load_training_data(args: TrainingArguments) -> dict[str, list[dict]]:
     """Train and dev records (minimal pairs of each split folded in), checked for cross-split leaks."""
-    splits = {"train": read_records(args.train_file), "dev": read_records(args.dev_file)}
+    splits = {"train": [r for path in (args.train_file, *args.extra_train_files) for r in read_records(path)],
+              "dev": read_records(args.dev_file)}
     if args.pairs_file:
         splits["train"] += [r | {"_pair": True} for r in load_minimal_pairs(args.pairs_file, "train")]
         splits["dev_pairs"] = [r | {"_pair": True} for r in load_minimal_pairs(args.pairs_file, "dev")]
@@ -174,7 +175,7 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
 
     transformers.set_seed(args.seed)
-    data_files = [f for f in (args.train_file, args.dev_file, args.pairs_file) if f]
+    data_files = [f for f in (args.train_file, *args.extra_train_files, args.dev_file, args.pairs_file) if f]
     data_hashes = {f: {"sha256": file_sha256(f)} for f in data_files}  # what was read, before a long run
     splits = load_training_data(args)
     real = [r for r in splits["train"] if r.get("_real_news")]

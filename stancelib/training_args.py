@@ -19,6 +19,9 @@ class TrainingArguments:
     # what to train
     backbone: str = "minilm-l6"
     train_file: str = "data/corpus/train.jsonl"
+    # more training-only files beside train_file, e.g. data/corpus/context_train.jsonl (articles
+    # written to teach rules 11 and 12); the dev and test splits stay those of the bundled corpus
+    extra_train_files: list[str] = field(default_factory=list)
     dev_file: str = "data/corpus/dev.jsonl"
     test_file: str | None = "data/corpus/test.jsonl"
     # minimal-pair groups (split field inside): the train groups join training, the dev groups the dev set
@@ -75,6 +78,8 @@ class TrainingArguments:
             raise ValueError(f"class_weights must be 'balanced', 'none' or three numbers, got {self.class_weights!r}")
         if isinstance(self.class_weights, list) and len(self.class_weights) != 3:
             raise ValueError("class_weights needs exactly three numbers, in LABELS order")
+        if isinstance(self.extra_train_files, str):  # one path written without list brackets
+            self.extra_train_files = [self.extra_train_files]
         if not 1 <= self.context_window <= MAX_CONTEXT_WINDOW:
             raise ValueError(f"context_window must be 1 to {MAX_CONTEXT_WINDOW} sentences, got {self.context_window}")
         for name, setting, extra in (("real_news_max", self.real_news_max, ()),

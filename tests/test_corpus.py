@@ -115,25 +115,46 @@ def test_sources_pass_their_checker(capsys):
 
     src = os.path.join(CORPUS, "source")
     assert main(sorted(glob.glob(os.path.join(src, "w*.jsonl")))) == 0
+    assert main(sorted(glob.glob(os.path.join(src, "ctx*.jsonl")))) == 0  # challenge set and supplement
     assert main(sorted(glob.glob(os.path.join(src, "pairs_*.jsonl")))) == 0
     out = capsys.readouterr().out
     assert "problems 0" in out and "groups 340" in out
 
 
-@pytest.mark.parametrize("part", ["dev", "test"])
-def test_context_challenge_set(rows, part):
-    """Evaluation-only articles whose labels depend on neighbouring sentences (rules 11, 12)."""
-    path = os.path.join(CORPUS, "context_challenge", f"{part}.jsonl")
-    records = read_records(path)
-    assert len(records) >= 250
-    hard = collections.Counter(r["hard"].split(":")[0] for r in records)
-    assert hard["rule 12"] >= 50 and hard["rule 11"] >= 20
-    # continuations carry no source or cue of their own; every article's sentences are numbered 0..n-1
+CHALLENGE_PARTS = ("dev", "test", "test2")
+
+
+def check_context_articles(records):
+    """Continuations carry no source or cue of their own; every article's sentences are numbered 0..n-1."""
     assert all(r["source"] is None and r["cue"] is None and r["label"] == "attributed_statement"
                for r in records if r["hard"].startswith("rule 12"))
     by_doc = collections.defaultdict(list)
     for r in records:
         by_doc[r["doc"]].append(r["i"])
     assert all(sorted(ids) == list(range(len(ids))) for ids in by_doc.values())
-    # never in a training split
-    check_disjoint({"challenge": records} | {name: read_records(os.path.join(CORPUS, f"{name}.jsonl")) for name in SPLITS})
+
+
+@pytest.mark.parametrize("part", CHALLENGE_PARTS)
+def test_context_challenge_set(rows, part):
+    """Evaluation-only articles whose labels depend on neighbouring sentences (rules 11, 12)."""
+    records = read_records(os.path.join(CORPUS, "context_challenge", f"{part}.jsonl"))
+    assert len(records) >= 250
+    hard = collections.Counter(r["hard"].split(":")[0] for r in records)
+    assert hard["rule 12"] >= 50 and hard["rule 11"] >= 20
+    check_context_articles(records)
+    # never in a training split, nor in the training supplement
+    check_disjoint({"challenge": records, "supplement": read_records(os.path.join(CORPUS, "context_train.jsonl"))}
+                   | {name: read_records(os.path.join(CORPUS, f"{name}.jsonl")) for name in SPLITS})
+
+
+def test_context_training_supplement():
+    """Training-only articles rich in multi-sentence quotes and pronoun sources, outside dev, test and challenge."""
+    records = read_records(os.path.join(CORPUS, "context_train.jsonl"))
+    hard = collections.Counter(r["hard"].split(":")[0] for r in records)
+    assert len({r["doc"] for r in records}) >= 90 and hard["rule 12"] >= 200 and hard["rule 11"] >= 50
+    # quote sentences with no quote mark at all (a quote's middle) are what sentence-only models cannot see
+    assert sum(1 for r in records if r["hard"].startswith("rule 12") and not set('"\u201c\u201d') & set(r["text"])) >= 50
+    check_context_articles(records)
+    challenge = [r for part in CHALLENGE_PARTS for r in read_records(os.path.join(CORPUS, "context_challenge", f"{part}.jsonl"))]
+    check_disjoint({"supplement": records, "challenge": challenge}
+                   | {name: read_records(os.path.join(CORPUS, f"{name}.jsonl")) for name in ("dev", "test")})

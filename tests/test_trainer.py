@@ -7,7 +7,7 @@ from safetensors.numpy import load_file
 
 from stancelib import LABELS, StanceClassifier, TrainingArguments
 from stancelib.data import DataError
-from stancelib.trainer import class_weights, sample_real_news, train
+from stancelib.trainer import class_weights, load_training_data, sample_real_news, train
 from tests.conftest import make_tiny_model, write_jsonl
 from tests.test_corpora import synth  # noqa: F401 - the synthetic real-news corpora fixture (pyflakes: used)
 
@@ -61,6 +61,20 @@ def test_leak_between_train_and_test_stops_training(tmp_path, tiny_corpus, token
     leaky = write_jsonl(tmp_path / "leaky_test.jsonl", [{"text": "The team won 3-1 on Saturday.", "label": "neutral_report"}])
     with pytest.raises(DataError, match="sentence also in split 'train'"):
         train(tiny_args(tiny_corpus, tmp_path / "x", test_file=leaky), model=make_tiny_model(tokenizer), tokenizer=tokenizer)
+
+def test_extra_train_files_join_training_and_the_leak_check(tmp_path, tiny_corpus):
+    extra = write_jsonl(tmp_path / "extra.jsonl", [
+        {"text": "\"The plan is a mistake,\" Mayor Ines Calder said.", "label": "attributed_statement"},
+        {"text": "Nobody asked the farmers.", "label": "attributed_statement"}])
+    base = load_training_data(tiny_args(tiny_corpus, tmp_path / "a"))
+    # one path without list brackets is read as a list of one
+    more = load_training_data(tiny_args(tiny_corpus, tmp_path / "b", extra_train_files=extra))
+    assert len(more["train"]) == len(base["train"]) + 2 and more["dev"] == base["dev"]
+    assert "Nobody asked the farmers." in {r["text"] for r in more["train"]}
+    leaky = write_jsonl(tmp_path / "test.jsonl", [{"text": "Nobody asked the farmers.", "label": "neutral_report"}])
+    with pytest.raises(DataError, match="sentence also in split 'train'"):
+        load_training_data(tiny_args(tiny_corpus, tmp_path / "c", extra_train_files=[extra], test_file=leaky))
+
 
 def test_class_weights(tiny_corpus):
     args = TrainingArguments()
