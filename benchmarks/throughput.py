@@ -9,13 +9,15 @@
     timing (the same length-sorted batches (c) makes): the floor for (c)'s own overhead.
 
 Each system gets a warm-up, then ``--repeats`` timed passes over the same ``--n``
-sentences (test + dev + train texts of ``--data``, cycled), interleaved a, b, c, d,
+sentences (test + dev + train texts of ``--data``, cycled, each read alone: a context-aware
+model sees an empty context here, and (e) below measures its context), interleaved a, b, c, d,
 a, b, ... so that load from other processes hits passes rather than one system;
 each system's best pass counts. Every system uses ``--threads`` threads (default:
 all cores). Peak RSS of (c) is measured in a fresh subprocess
 that loads the ONNX classifier and labels the same sentences. Last, the macro-F1
 of float32 and int8 predictions on the labelled test file shows what int8 costs.
-Targets (2 cores): c/a >= 4.0, c/d >= 0.9, RSS(c) <= 600 MB.
+(e) ``analyze`` of one 1,000-sentence document against ``predict`` of its sentences (with
+the same neighbours for a context-aware model). Targets (2 cores): c/a >= 4.0, c/d >= 0.9, RSS(c) <= 600 MB.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ def main(argv=None) -> int:
         from transformers import pipeline
 
         from stancelib import StanceClassifier, split_sentences
+        from stancelib.sentences import neighbour_context
         from stancelib.onnx_backend import OnnxRunner, session_options
 
         torch.set_num_threads(ns.threads)
@@ -177,12 +180,20 @@ def main(argv=None) -> int:
         body = [t for t in texts if t.rstrip().endswith((".", "?", "!", '"'))][:1000]
         document = "\n\n".join(" ".join(body[k : k + 4]) for k in range(0, len(body), 4))
         doc_sentences = [document[a:b] for a, b in split_sentences(document)]
-        doc_times = {"predict": [], "analyze": [], "analyze+spans": []}
+        # a context-aware model reads each sentence with its neighbours: "predict" then gets the
+        # same contexts analyze() builds, so the ratio is analyze's own overhead; "predict alone"
+        # (sentences without neighbours) shows what the context itself costs
+        contexts = ([neighbour_context(doc_sentences, k, clf_q.context_window) for k in range(len(doc_sentences))]
+                    if clf_q.uses_context else None)
+        doc_runs = [("predict", lambda: clf_q.predict(doc_sentences, contexts=contexts)),
+                    ("analyze", lambda: clf_q.analyze(document, spans=False)),
+                    ("analyze+spans", lambda: clf_q.analyze(document))]
+        if contexts is not None:
+            doc_runs.append(("predict alone", lambda: clf_q.predict(doc_sentences)))
+        doc_times = {key: [] for key, _ in doc_runs}
         clf_q.analyze(document[:2000])  # warm-up, loads the span head
         for _ in range(ns.repeats):
-            for key, fn in (("predict", lambda: clf_q.predict(doc_sentences)),
-                            ("analyze", lambda: clf_q.analyze(document, spans=False)),
-                            ("analyze+spans", lambda: clf_q.analyze(document))):
+            for key, fn in doc_runs:
                 t = time.perf_counter()
                 fn()
                 doc_times[key].append(time.perf_counter() - t)
@@ -213,6 +224,10 @@ def main(argv=None) -> int:
     print(f"analyze of a {len(doc_sentences)}-sentence document (ONNX int8): {doc_best['analyze']:.2f} s vs predict of its "
           f"sentences {doc_best['predict']:.2f} s: ratio {ratio:.2f} (target <= {TARGETS['analyze/predict']})  "
           f"{ok(ratio <= TARGETS['analyze/predict'])}; with the source/cue head (PyTorch): {doc_best['analyze+spans']:.2f} s")
+    if "predict alone" in doc_best:
+        print(f"context-aware model (window {clf_q.context_window}): predict with the neighbours {doc_best['predict']:.2f} s "
+              f"vs the sentences alone {doc_best['predict alone']:.2f} s: the context costs "
+              f"{doc_best['predict'] / doc_best['predict alone']:.2f}x; (a)-(d) above label sentences alone")
 
     # int8 vs fp32 on the labelled test file (the timed passes began with the test texts)
     gold = [r["label"] for r in test_rows]
@@ -224,6 +239,8 @@ def main(argv=None) -> int:
     agree = float(np.mean([a == b for a, b in zip(pred32, pred8)]))
     print()
     scope = "" if n_test == len(test_rows) else f" (first {n_test} only: raise --n to cover the file)"
+    if clf_pt.uses_context:
+        scope += " (read alone, without their neighbours: below the model's score in context)"
     print(f"test macro-F1 on {n_test} sentences{scope}: fp32 {f32:.4f}   int8 {f8:.4f}   (difference {f8 - f32:+.4f}); "
           f"labels agree on {agree:.1%}; max |p_fp32 - p_int8| {float(np.abs(p32 - p8).max()):.3f}")
     return 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sentence-only vs context-aware models where the neighbouring sentences decide (LABELS.md rules 11, 12).
 
-Usage: python scripts/compare_context.py [--models runs/default/model runs/context/model] [--data-dir DIR] [--name context]
+Usage: python scripts/compare_context.py [--models runs/sentence/model runs/default/model] [--data-dir DIR] [--name context]
 
 Sets, each scored for both models in one run:
 - the bundled test split (three-way macro-F1; its pronoun-source and quote-continuation sentences);
@@ -29,7 +29,7 @@ from scipy.stats import binomtest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from stancelib.data import read_records  # noqa: E402
-from stancelib.evaluation import (_predict_with_probs, binary_scores, bootstrap_ci, classification_scores,  # noqa: E402
+from stancelib.evaluation import (predict_labels_and_probs, binary_scores, bootstrap_ci, classification_scores,  # noqa: E402
                                   load_real_news_set, system_name)
 from stancelib.modeling import StanceClassifier  # noqa: E402
 
@@ -83,7 +83,7 @@ def score_rows(right: dict[str, np.ndarray], subsets: dict[str, list[int]]) -> d
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", default=["runs/default/model", "runs/context/model"],
+    parser.add_argument("--models", nargs="+", default=["runs/sentence/model", "runs/default/model"],
                         help="the sentence-only model first; each other model is compared with it")
     parser.add_argument("--test", default="data/corpus/test.jsonl")
     parser.add_argument("--challenge", default="data/corpus/context_challenge")
@@ -117,7 +117,7 @@ def main():
     results, macro_f1 = {}, {}
     for set_name, records in sets.items():
         # a context-aware model gets each sentence's neighbours from doc/i
-        preds = {n: _predict_with_probs(clf, [r["text"] for r in records], records)[0] for n, clf in systems.items()}
+        preds = {n: predict_labels_and_probs(clf, [r["text"] for r in records], records)[0] for n, clf in systems.items()}
         gold = [r["label"] for r in records]
         results[set_name] = score_rows({n: np.array([p == g for p, g in zip(preds[n], gold)]) for n in names},
                                        subsets[set_name])
@@ -127,7 +127,7 @@ def main():
         gold = np.array([r["gold"] == "attributed" for r in polnear])
         outside = [k for k, r in enumerate(polnear) if r["gold"] == "attributed" and not r["source"] and not r["cue"]]
         pred = {n: np.array([p == "attributed_statement" for p in
-                             _predict_with_probs(clf, [r["text"] for r in polnear], polnear)[0]]) for n, clf in systems.items()}
+                             predict_labels_and_probs(clf, [r["text"] for r in polnear], polnear)[0]]) for n, clf in systems.items()}
         # recall on the sentences whose source and cue lie in another sentence; attributed F1 on all
         results["PolNeAR test (held out)"] = score_rows({n: pred[n] == gold for n in names},
                                                         {"source and cue in another sentence (recall)": outside})

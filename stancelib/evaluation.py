@@ -52,10 +52,10 @@ def minimal_pair_scores(records: list[dict], y_pred: list[str]) -> dict:
     }
 
 
-def _predict_with_probs(system, texts: list[str], records: list[dict] | None = None):
+def predict_labels_and_probs(system, texts: list[str], records: list[dict] | None = None):
     """Labels and (n, 3) probabilities in LABELS order from one pass (probabilities may be None).
 
-    A context-aware model gets each record's neighbouring sentences (same ``doc``, ``i`` +- 1).
+    A context-aware model gets each record's neighbouring sentences (same ``doc``, within its window).
     """
     if not hasattr(system, "predict_proba"):
         return list(system.predict(texts)), None
@@ -85,13 +85,13 @@ def calibration_scores(probs: np.ndarray, label_ids: np.ndarray, temperature: fl
 
 def evaluate_system(system, records: list[dict], pair_records: list[dict] | None = None) -> dict:
     """Score one system on sentence records (and, if given, on minimal-pair records)."""
-    preds, probs = _predict_with_probs(system, [r["text"] for r in records], records)
+    preds, probs = predict_labels_and_probs(system, [r["text"] for r in records], records)
     report = classification_scores([r["label"] for r in records], preds)
     if probs is not None:
         label_ids = np.array([LABELS.index(r["label"]) for r in records])
         report["calibration"] = calibration_scores(probs, label_ids, getattr(system, "temperature", None))
     if pair_records:
-        pair_preds, _ = _predict_with_probs(system, [r["text"] for r in pair_records])
+        pair_preds, _ = predict_labels_and_probs(system, [r["text"] for r in pair_records])
         report["minimal_pairs"] = minimal_pair_scores(pair_records, pair_preds)
     return report
 
@@ -285,7 +285,7 @@ def real_news_scores(system, name: str, records: list[dict], n_resamples: int = 
     """Binary scores (with bootstrap 95% intervals) of one system on one held-out real-news set."""
     _, _, meaning, positive_gold, positive_label = _ALL_REAL_NEWS_SETS[name]
     gold = np.array([r["gold"] in positive_gold for r in records])
-    preds, _ = _predict_with_probs(system, [r["text"] for r in records], records)
+    preds, _ = predict_labels_and_probs(system, [r["text"] for r in records], records)
     pred = np.array([p == positive_label for p in preds])
     scores = binary_scores(gold, pred)
     scores["meaning"] = meaning

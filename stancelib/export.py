@@ -216,13 +216,14 @@ def parity_report(model_dir: str, onnx_dir: str, data: str) -> dict:
     Recorded in the export's ``stancelib.json`` and model card, so the cost of int8 is on record.
     """
     from .data import read_records
-    from .evaluation import classification_scores
+    from .evaluation import predict_labels_and_probs, classification_scores
     from .modeling import StanceClassifier
 
     records = read_records(data)
     texts, gold = [r["text"] for r in records], [r["label"] for r in records]
-    torch_preds = StanceClassifier.from_pretrained(model_dir, device="cpu").predict(texts)
-    onnx_preds = StanceClassifier.from_pretrained(onnx_dir).predict(texts)
+    # a context-aware model reads each record's neighbours, as in evaluation
+    torch_preds, _ = predict_labels_and_probs(StanceClassifier.from_pretrained(model_dir, device="cpu"), texts, records)
+    onnx_preds, _ = predict_labels_and_probs(StanceClassifier.from_pretrained(onnx_dir), texts, records)
     return {
         "data": data, "n": len(records),
         "label_agreement": float(np.mean([a == b for a, b in zip(torch_preds, onnx_preds)])),

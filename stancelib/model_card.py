@@ -67,6 +67,9 @@ def render_model_card(meta: dict) -> str:
         "",
         "It is also a plain Hugging Face model: `transformers.pipeline(\"text-classification\", model=MODEL_DIR)`.",
         "",
+        *(["Context-aware: `clf.analyze(article)` reads each sentence with its neighbours; `predict` and "
+           "`predict_proba` read each string alone unless given `contexts=[...]`, and so does the pipeline.", ""]
+          if args.get("context") else []),
         "## Training",
         "",
         f"- backbone: `{args.get('backbone')}`; max_length {args.get('max_length')}; learning rate {args.get('learning_rate')}; "
@@ -79,8 +82,12 @@ def render_model_card(meta: dict) -> str:
            f"weight {args.get('real_news_weight')}, partial-label weight {args.get('partial_label_weight')}"
            + ("; PolNeAR dev and CheckThat! dev kept out" if args.get("real_news_dev") else "")]
           if args.get("real_news") else []),
-        *([f"- context-aware: {args.get('context_window', 1)} sentence(s) on each side as a second segment"]
+        *([f"- context-aware: {args.get('context_window', 1)} sentence(s) on each side as a second segment"
+           + (f"; {args['context_dropout']:.0%} of training sentences read alone (context dropout)"
+              if args.get("context_dropout") else "")]
           if args.get("context") else []),
+        *([f"- training-only files beside the training split: {', '.join(f'`{p}`' for p in args['extra_train_files'])}"]
+          if args.get("extra_train_files") else []),
         "- data files (sha256):",
         *[f"  - `{path}`: `{info['sha256'][:16]}`" for path, info in meta.get("data", {}).items()],
         "",

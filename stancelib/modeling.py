@@ -74,16 +74,26 @@ class Analysis:
 
     def _sourcing_profile(self) -> list[dict]:
         # A pronoun source ("he said") counts for the last named source before it (LABELS.md rule 11).
+        # An attributed sentence with no source inside it (a quote continuation, rule 12) counts for
+        # the source of the attributed sentence right before it; one that follows anything else
+        # has no known source and is not counted.
         tally: dict[str, dict] = {}
-        last_named = None
+        last_named = previous = None  # previous: the source of the sentence just before, if attributed
         for s in self.sentences:
-            if s.label != "attributed_statement" or not s.source:
+            if s.label != "attributed_statement":
+                previous = None
                 continue
-            name = s.source["text"].strip()
-            if name.lower() in _PRONOUNS and last_named:
-                name = last_named
-            elif name.lower() not in _PRONOUNS:
-                last_named = name
+            if s.source:
+                name = s.source["text"].strip()
+                if name.lower() in _PRONOUNS and last_named:
+                    name = last_named
+                elif name.lower() not in _PRONOUNS:
+                    last_named = name
+            elif previous:
+                name = previous
+            else:
+                continue
+            previous = name
             entry = tally.setdefault(name.lower(), {"source": name, "statements": 0})
             entry["statements"] += 1
         return sorted(tally.values(), key=lambda e: (-e["statements"], e["source"].lower()))

@@ -133,11 +133,22 @@ def _make_trainer_class():
     return PartialLabelTrainer
 
 
-def _contexts(records: list[dict], args: TrainingArguments) -> list[str] | None:
-    """Neighbour contexts for a context-aware run (``None`` otherwise); minimal pairs stand alone."""
+def _contexts(records: list[dict], args: TrainingArguments, dropout: float = 0.0) -> list[str] | None:
+    """Neighbour contexts for a context-aware run (``None`` otherwise); minimal pairs stand alone.
+
+    ``dropout`` empties the context of that share of the records (drawn with ``args.seed``, so a
+    run is repeatable), except those whose hard note names rule 12: their label is their
+    neighbours' speaker's, and read alone they would teach the model to guess it.
+    """
     if not args.context:
         return None
-    return neighbour_contexts([{"text": r["text"]} if r.get("_pair") else r for r in records], args.context_window)
+    contexts = neighbour_contexts([{"text": r["text"]} if r.get("_pair") else r for r in records], args.context_window)
+    if dropout:
+        rng = np.random.default_rng(args.seed)
+        drop = rng.random(len(records)) < dropout
+        contexts = ["" if d and "rule 12" not in (r.get("hard") or "") else c
+                    for c, d, r in zip(contexts, drop, records)]
+    return contexts
 
 
 def _calibrate(clf: StanceClassifier, logits: np.ndarray, records: list[dict]) -> dict:
@@ -203,10 +214,10 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         w = (weights[LABEL2ID[rec["label"]]] if weights else 1.0) if rec["label"] else args.partial_label_weight
         return w * (real_news_weight(args.real_news_weight, rec.get("corpus")) if rec.get("_real_news") else 1.0)
 
-    def encode(records):
+    def encode(records, context_dropout=0.0):
         ds = to_dataset(records)
         if args.context:
-            ds = ds.add_column("context", _contexts(records, args))
+            ds = ds.add_column("context", _contexts(records, args, context_dropout))
         ds = ds.add_column("labels", [LABEL2ID[r["label"]] if r["label"] else -100 for r in records])
         ds = ds.add_column("label_mask", [[float(n in r["allowed"]) for n in LABELS] for r in records])
         ds = ds.add_column("weight", [example_weight(r) for r in records])
@@ -218,7 +229,7 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         keep = ["input_ids", "attention_mask", "labels", "label_mask", "weight"]
         return ds.select_columns(keep + (["token_type_ids"] if "token_type_ids" in ds.column_names else []))
 
-    train_ds, dev_ds = encode(splits["train"]), encode(dev_records)
+    train_ds, dev_ds = encode(splits["train"], args.context_dropout), encode(dev_records)
 
     checkpoint_dir = os.path.join(args.output_dir, "checkpoints")
     hf_args = transformers.TrainingArguments(

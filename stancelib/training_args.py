@@ -33,6 +33,10 @@ class TrainingArguments:
     context: bool = False
     # how many sentences on each side the context segment holds (a quote's speaker may be two back)
     context_window: int = 1
+    # share of training sentences read without their neighbours (an empty context), so that a
+    # context-aware model also labels a sentence on its own (predict() of a lone string); a
+    # sentence whose label rule 12 takes from its neighbours (hard note "rule 12") always keeps them
+    context_dropout: float = 0.0
     learning_rate: float = 5e-5
     num_train_epochs: float = 4.0
     per_device_train_batch_size: int = 16
@@ -89,6 +93,8 @@ class TrainingArguments:
                 if unknown:
                     raise ValueError(f"{name}: unknown corpus {', '.join(unknown)}; "
                                      f"known: {', '.join(CORPUS_NAMES + extra)}")
+        if not 0.0 <= self.context_dropout < 1.0:
+            raise ValueError(f"context_dropout must lie in [0, 1), got {self.context_dropout}")
         if self.max_length < 8:
             raise ValueError("max_length must be at least 8 tokens")
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from stancelib import LABELS, ModelLoadError, StanceClassifier
-from stancelib.modeling import atomic_save
+from stancelib.modeling import Analysis, SentenceAnalysis, atomic_save
 
 
 @pytest.fixture
@@ -97,6 +97,26 @@ def test_analyze_offsets_counts_and_shares(clf):
     assert empty.sentences == [] and empty.shares["neutral_report"] == 0.0
     with pytest.raises(TypeError):
         clf.analyze(None)
+
+
+def test_sourcing_profile_follows_pronouns_and_quote_continuations():
+    # rule 11: "she said" counts for the last named source; rule 12: an attributed sentence with
+    # no source inside (a quote continuation) counts for the speaker of the sentence before it
+    def sentence(label, source=None):
+        span = {"start": 0, "end": len(source), "text": source} if source else None
+        return SentenceAnalysis(0, 1, "x", label, {}, span, None)
+
+    result = Analysis([
+        sentence("attributed_statement", "Mayor Ortiz"),
+        sentence("attributed_statement"),            # continuation: Ortiz
+        sentence("attributed_statement", "she"),     # pronoun: Ortiz
+        sentence("attributed_statement"),            # continuation of the pronoun's quote: Ortiz
+        sentence("neutral_report"),
+        sentence("attributed_statement"),            # after a neutral sentence: no known source
+        sentence("attributed_statement", "The ministry"),
+        sentence("unattributed_claim"),
+    ])
+    assert result.sources == [{"source": "Mayor Ortiz", "statements": 4}, {"source": "The ministry", "statements": 1}]
 
 
 def test_missing_folder_and_missing_files(tmp_path, saved_tiny_model):

@@ -123,10 +123,13 @@ def test_context_aware_model_reads_neighbours(tmp_path, tiny_corpus, tokenizer):
 
 
 def test_context_window_two_reads_two_sentences_each_side(tmp_path, tiny_corpus, tokenizer):
-    result = train(tiny_args(tiny_corpus, tmp_path / "run", context=True, context_window=2, max_steps=1),
+    result = train(tiny_args(tiny_corpus, tmp_path / "run", context=True, context_window=2, context_dropout=0.3,
+                             max_steps=1),
                    model=make_tiny_model(tokenizer), tokenizer=tokenizer)
     clf = StanceClassifier.from_pretrained(result["model_dir"])
     assert clf.context_window == 2
+    card = open(os.path.join(result["model_dir"], "README.md")).read()
+    assert "2 sentence(s) on each side" in card and "30% of training sentences read alone" in card
     seen = []
     real_logits = clf._logits
     clf._logits = lambda texts, show_progress=None, contexts=None: seen.append(contexts) or real_logits(texts, show_progress, contexts)
@@ -135,6 +138,24 @@ def test_context_window_two_reads_two_sentences_each_side(tmp_path, tiny_corpus,
                      "Wind rose. Snow came."]]
     with pytest.raises(ValueError, match="context_window"):
         tiny_args(tiny_corpus, tmp_path / "x", context=True, context_window=4)
+
+
+def test_context_dropout_empties_some_contexts_but_never_a_quote_continuations(tmp_path, tiny_corpus):
+    from stancelib.trainer import _contexts
+
+    records = [{"doc": "d", "i": k, "text": f"Sentence {k}.", "label": "neutral_report",
+                "hard": "rule 12: quote continuation" if k % 4 == 0 else ""} for k in range(400)]
+    args = tiny_args(tiny_corpus, tmp_path / "run", context=True, context_dropout=0.5)
+    full = _contexts(records, args)
+    dropped = _contexts(records, args, dropout=0.5)
+    assert dropped == _contexts(records, args, dropout=0.5)  # the same seed drops the same sentences
+    emptied = [k for k, (a, b) in enumerate(zip(full, dropped)) if a and not b]
+    assert 0.4 < len(emptied) / 300 < 0.6  # about half of the 300 that may be dropped
+    assert not [k for k in emptied if k % 4 == 0]  # rule-12 continuations keep their neighbours
+    assert all(b in ("", a) for a, b in zip(full, dropped))
+    assert _contexts(records, args) == full and all(full)
+    with pytest.raises(ValueError, match="context_dropout"):
+        tiny_args(tiny_corpus, tmp_path / "x", context=True, context_dropout=1.0)
 
 
 def test_sample_real_news_caps_named_corpora_only():
