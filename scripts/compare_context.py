@@ -29,7 +29,7 @@ from scipy.stats import binomtest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from stancelib.data import read_records  # noqa: E402
-from stancelib.evaluation import (predict_labels_and_probs, binary_scores, bootstrap_ci, classification_scores,  # noqa: E402
+from stancelib.evaluation import (binary_scores, bootstrap_ci, classification_scores, predict_labels_and_probs,  # noqa: E402
                                   load_real_news_set, system_name)
 from stancelib.modeling import StanceClassifier  # noqa: E402
 

@@ -216,7 +216,7 @@ def parity_report(model_dir: str, onnx_dir: str, data: str) -> dict:
     Recorded in the export's ``stancelib.json`` and model card, so the cost of int8 is on record.
     """
     from .data import read_records
-    from .evaluation import predict_labels_and_probs, classification_scores
+    from .evaluation import classification_scores, predict_labels_and_probs
     from .modeling import StanceClassifier
 
     records = read_records(data)
