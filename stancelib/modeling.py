@@ -365,6 +365,36 @@ class StanceClassifier:
                 labels.append(self.labels[int(row.argmax())])
         return labels[0] if single else labels
 
+    def predict_proba_documents(self, documents, calibrated: bool = True) -> list[np.ndarray]:
+        """Probabilities for sentences that come already split, grouped by document.
+
+        ``documents`` is a list of documents, each a list of sentence strings in order; the
+        result has one ``(n_sentences, 3)`` array per document (columns in ``self.labels``
+        order), each sentence read with its neighbours as ``analyze`` reads it. Blank
+        sentences get NaN rows.
+        """
+        if not isinstance(documents, (list, tuple)):
+            raise TypeError(f"expected a list of documents (lists of sentence strings), got {type(documents).__name__}")
+        docs = []
+        for k, doc in enumerate(documents):
+            try:
+                docs.append(_check_texts(doc)[0] if not isinstance(doc, str) else None)
+            except TypeError as e:
+                raise TypeError(f"document {k}: {e}") from None
+            if docs[-1] is None:
+                raise TypeError(f"document {k} is a str: give each document as a list of sentence strings")
+        flat = [s for doc in docs for s in doc]
+        contexts = None
+        if self.uses_context:
+            contexts = [neighbour_context(doc, k, self.context_window) for doc in docs for k in range(len(doc))]
+        probs = self.predict_proba(flat, contexts=contexts, calibrated=calibrated) if flat else \
+            np.zeros((0, len(self.labels)), dtype=np.float32)
+        out, k = [], 0
+        for doc in docs:
+            out.append(probs[k:k + len(doc)])
+            k += len(doc)
+        return out
+
     def predict_dataset(self, ds, text_column: str = "text", batch_size: int = 64, label_column: str = "label"):
         """A ``datasets.Dataset`` with ``label`` and ``p_<label>`` columns added (``Dataset.map``, batched)."""
         from .batch import predict_dataset
