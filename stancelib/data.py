@@ -179,17 +179,28 @@ def load_minimal_pairs(path: str, split: str | None = None) -> list[dict]:
     """Expand minimal-pair groups into sentence records (``doc`` is the group id).
 
     Each line holds a group: ``group``, ``split``, ``neutral``, ``attributed``
-    (with ``source`` and ``cue``), ``unattributed`` and its ``kind``.
+    (with ``source`` and ``cue``), ``unattributed`` and its ``kind``. A group of
+    two (e.g. an act beside a statement) gives the member it lacks as JSON
+    ``null``; every key must be present and at least two members non-null.
     """
     records = []
     for where, raw in _read_jsonl(path):
         if split is not None and raw.get("split") != split:
             continue
-        for key in ("group", "neutral", "attributed", "unattributed"):
+        if not isinstance(raw.get("group"), str) or not raw["group"].strip():
+            raise DataError(f"{where}: minimal-pair group needs a non-empty 'group'")
+        members = ("neutral", "attributed", "unattributed")
+        for key in members:
+            if key in raw and raw[key] is None:
+                continue
             if not isinstance(raw.get(key), str) or not raw[key].strip():
                 raise DataError(f"{where}: minimal-pair group needs a non-empty {key!r}")
+        if sum(raw[key] is not None for key in members) < 2:
+            raise DataError(f"{where}: minimal-pair group needs at least two members")
         for i, label in enumerate(LABELS):
             member = raw[label.split("_")[0]]
+            if member is None:
+                continue
             spans = {"source": raw.get("source"), "cue": raw.get("cue")} if label == "attributed_statement" else {}
             rec = validate_record({"text": member, "label": label, "doc": raw["group"], "i": i, **spans}, where)
             records.append(rec | {"_where": where})
