@@ -7,11 +7,12 @@ Public API::
     clf.predict("The ministry said 40 people were hurt.")  # "attributed_statement"
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .labels import LABELS  # noqa: E402
 from .data import DataError, load_dataset, read_records  # noqa: E402
-from .modeling import Analysis, ModelLoadError, StanceClassifier  # noqa: E402
+from .analysis import Analysis  # noqa: E402
+from .modeling import ModelLoadError, StanceClassifier  # noqa: E402
 from .sentences import split_sentences  # noqa: E402
 from .training_args import TrainingArguments  # noqa: E402
 from .baselines import RuleBaseline, TfidfBaseline  # noqa: E402

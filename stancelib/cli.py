@@ -10,14 +10,15 @@ import sys
 from .batch import add_corpus_arguments
 from .batch import register_cli as register_batch_cli
 from .export import register_cli as register_export_cli
+from .serve import register_cli as register_serve_cli
 
 
 def _cmd_train(ns) -> int:
     from .trainer import train
     from .training_args import TrainingArguments
 
-    args = TrainingArguments.from_yaml(ns.config, output_dir=ns.output_dir, max_steps=ns.max_steps, seed=ns.seed,
-                                       real_news_dir=ns.data_dir)
+    args = TrainingArguments.from_yaml(ns.config, settings=ns.set, output_dir=ns.output_dir, max_steps=ns.max_steps,
+                                       seed=ns.seed, real_news_dir=ns.data_dir)
     result = train(args, resume=ns.resume)
     if not result["metrics"]:  # a rank other than 0 under torchrun / accelerate launch: rank 0 reports
         return 0
@@ -36,8 +37,18 @@ def _cmd_evaluate(ns) -> int:
                                  format_real_news_table, model_training_records, system_name)
         from .modeling import StanceClassifier
 
-        names = {"all": list(REAL_NEWS_SETS), "dev": list(REAL_NEWS_DEV_SETS)}.get(ns.real_news, [ns.real_news])
         clf = StanceClassifier.from_pretrained(ns.model)
+        if ns.real_news == "references-dev":
+            from .corpora import load_real_news
+            from .evaluation import real_news_dev_scores
+
+            sc = real_news_dev_scores(clf, load_real_news("dev", ns.data_dir))
+            print(f"real-news dev part ({sc['n']} sentences): macro-F1 {sc['macro_f1']:.3f}, "
+                  + ", ".join(f"F1 {n} {sc['per_class'][n]['f1']:.3f}" for n in sc["per_class"])
+                  + f"; neutral called claims {sc['neutral_called_claim']:.1%}; ECE {sc.get('ece', float('nan')):.3f}")
+            print("per corpus: " + ", ".join(f"{c} {v['macro_f1']:.3f} (n={v['n']})" for c, v in sc["per_corpus"].items()))
+            return 0
+        names = {"all": list(REAL_NEWS_SETS), "dev": list(REAL_NEWS_DEV_SETS)}.get(ns.real_news, [ns.real_news])
         systems = {} if ns.no_baselines else baseline_systems(model_training_records(clf))
         systems[system_name(clf, ns.model)] = clf
         print(format_real_news_table(evaluate_real_news(systems, names, ns.data_dir)))
@@ -46,7 +57,7 @@ def _cmd_evaluate(ns) -> int:
         print("stancelib evaluate: give --data FILE (or --real-news SET)", file=sys.stderr)
         return 2
     table, _ = run_evaluation(ns.model, ns.data, pairs=ns.pairs, pairs_split=ns.pairs_split or None,
-                              out_dir=ns.out, baselines=not ns.no_baselines, record=not ns.no_record)
+                              out_dir=ns.out, baselines=not ns.no_baselines, record=ns.update_card)
     print(table)
     return 0
 
@@ -76,7 +87,7 @@ def _cmd_predict(ns) -> int:
             print(f"HTML report: {ns.html}", file=sys.stderr)
         return 0
     probs = clf.predict_proba(ns.sentences)
-    labels = clf.predict(ns.sentences)
+    labels = [clf._label(row) for row in probs]
     if ns.json:
         rows = [{"text": t, "label": lab, "probabilities": dict(zip(clf.labels, map(float, p)))}
                 for t, lab, p in zip(ns.sentences, labels, probs)]
@@ -106,21 +117,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="override seed")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint of an interrupted run")
     p.add_argument("--data-dir", help="folder of the real news corpora (news-mix; default $STANCELIB_DATA or ../shared/data)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any config key, e.g. --set num_train_epochs=2 --set real_news_max='{polnear: 500}' "
+                        "(the value is read as YAML; checked like the file); repeatable")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="score a model beside both baselines on a labelled file")
     p.add_argument("--model", required=True, help="model folder (runs/default/model)")
     p.add_argument("--data", help="labelled JSONL or CSV file")
     p.add_argument("--real-news", choices=["all", "polnear-test", "checkthat-dev_test", "babe-reuters",
-                                           "dev", "polnear-dev", "checkthat-dev"],
-                   help="score on a held-out real news set instead (binary views, bootstrap 95%% intervals); "
-                        "'all' = the three held-out sets, 'dev' = the dev sets the news-mix recipe is tuned on")
+                                           "dev", "polnear-dev", "checkthat-dev", "references-dev"],
+                   help="score on a real news set instead: 'all' = the three held-out sets (binary views, "
+                        "bootstrap 95%% intervals), 'dev' = PolNeAR dev and CheckThat! dev, 'references-dev' = "
+                        "the real-news dev part of the project's own three-way labels (the tuning instrument)")
     p.add_argument("--data-dir", help="folder of the real news corpora (default $STANCELIB_DATA or ../shared/data)")
     p.add_argument("--pairs", help="minimal-pair file to score as well")
     p.add_argument("--pairs-split", default="test", help="which split of the minimal pairs ('' for all; default test)")
     p.add_argument("--out", help="report folder (default: beside the model, eval-<data name>)")
     p.add_argument("--no-baselines", action="store_true", help="score the model alone")
-    p.add_argument("--no-record", action="store_true", help="do not write the scores into the model card")
+    p.add_argument("--update-card", action="store_true",
+                   help="also record the scores in the model folder's stancelib.json and model card "
+                        "(by default the model folder is only read)")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help="label sentences, or analyse an article with --file")
@@ -136,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_backbones)
     register_batch_cli(sub)  # merge
     register_export_cli(sub)  # export
+    register_serve_cli(sub)  # serve (stancelib/serve/; FastAPI imported only when it runs)
     return parser
 
 

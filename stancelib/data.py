@@ -25,10 +25,7 @@ import re
 from typing import Iterable
 
 from .labels import LABELS
-from .sentences import neighbour_context
 
-# the most sentences on each side a context-aware model may read (records carry this many)
-MAX_CONTEXT_WINDOW = 3
 
 
 class DataError(ValueError):
@@ -214,31 +211,3 @@ def file_sha256(path: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def neighbour_contexts(records: list[dict], window: int = 1) -> list[str]:
-    """For each record, the ``window`` sentences before and after it in the same ``doc`` (by ``i``), joined.
-
-    A record that carries the sentences ``around`` it keeps them (the real-news
-    adapters take them from the whole article, whose every sentence is not a
-    record). Records without ``doc``/``i`` (minimal pairs are given ``doc=None``
-    here by the caller, stand-alone sentences) get an empty context.
-    """
-    if not 0 < window <= MAX_CONTEXT_WINDOW:
-        raise ValueError(f"context window must be 1 to {MAX_CONTEXT_WINDOW} sentences, got {window}")
-    by_doc: dict[str, dict[int, str]] = {}
-    for rec in records:
-        if rec.get("doc") is not None and rec.get("i") is not None:
-            by_doc.setdefault(rec["doc"], {})[rec["i"]] = rec["text"]
-    out = []
-    for rec in records:
-        if rec.get("around") is not None:
-            out.append(neighbour_context(rec["around"]["sentences"], rec["around"]["k"], window))
-            continue
-        doc = by_doc.get(rec.get("doc")) if rec.get("i") is not None else None
-        if not doc:
-            out.append("")
-            continue
-        i = rec["i"]
-        out.append(neighbour_context([doc.get(j, "") for j in range(i - window, i + window + 1)], window, window))
-    return out

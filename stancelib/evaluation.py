@@ -13,6 +13,7 @@ import os
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
+from .atomic import write_text
 from .labels import LABELS
 
 
@@ -55,14 +56,13 @@ def minimal_pair_scores(records: list[dict], y_pred: list[str]) -> dict:
 def predict_labels_and_probs(system, texts: list[str], records: list[dict] | None = None):
     """Labels and (n, 3) probabilities in LABELS order from one pass (probabilities may be None).
 
-    A context-aware model gets each record's neighbouring sentences (same ``doc``, within its window).
+    The document model reads each record in its document (same ``doc``, ordered by ``i``;
+    ``StanceClassifier.predict_proba_records``); the baselines read sentences alone.
     """
     if not hasattr(system, "predict_proba"):
         return list(system.predict(texts)), None
-    if getattr(system, "uses_context", False) and records is not None:
-        from .data import neighbour_contexts
-
-        probs = system.predict_proba(texts, contexts=neighbour_contexts(records, system.context_window))
+    if hasattr(system, "predict_proba_records") and records is not None:
+        probs = system.predict_proba_records(records)
     else:
         probs = system.predict_proba(texts)
     probs = np.asarray(probs, dtype=np.float64)
@@ -91,7 +91,9 @@ def evaluate_system(system, records: list[dict], pair_records: list[dict] | None
         label_ids = np.array([LABELS.index(r["label"]) for r in records])
         report["calibration"] = calibration_scores(probs, label_ids, getattr(system, "temperature", None))
     if pair_records:
-        pair_preds, _ = predict_labels_and_probs(system, [r["text"] for r in pair_records])
+        # each pair member is read alone: the three members of a group are no article
+        pair_preds, _ = predict_labels_and_probs(system, [r["text"] for r in pair_records],
+                                                 [r | {"doc": None, "i": None} for r in pair_records])
         report["minimal_pairs"] = minimal_pair_scores(pair_records, pair_preds)
     return report
 
@@ -153,13 +155,6 @@ def write_reports(reports: dict[str, dict], out_dir: str, meta: dict | None = No
     return table
 
 
-def _replace_file(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def model_training_records(clf) -> list[dict]:
     """The bundled-corpus training records named in a model's metadata (definite labels only)."""
     from .data import load_minimal_pairs, read_records
@@ -187,11 +182,13 @@ def system_name(clf, model_dir: str) -> str:
 
 
 def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_split: str | None = "test",
-                   out_dir: str | None = None, baselines: bool = True, record: bool = True) -> tuple[str, dict]:
-    """Evaluate a saved model beside both baselines; write reports; record the scores in the model card.
+                   out_dir: str | None = None, baselines: bool = True, record: bool = False) -> tuple[str, dict]:
+    """Evaluate a saved model beside both baselines and write reports to ``out_dir``.
 
-    The baselines are fitted on the model's own training data (the files named
-    in its metadata), so all systems learn from the same sentences.
+    The model folder is read only, unless ``record=True`` (``stancelib evaluate --update-card``)
+    adds the scores to its ``stancelib.json`` and model card. The baselines are fitted on the
+    model's own training data (the files named in its metadata, absolute paths), so all systems
+    learn from the same sentences; if those files are gone the baselines are skipped with a note.
     """
     import datetime
 
@@ -200,19 +197,30 @@ def run_evaluation(model_dir: str, data: str, pairs: str | None = None, pairs_sp
 
     clf = StanceClassifier.from_pretrained(model_dir)
     records = read_records(data)
+    partial = [r for r in records if not r["label"]]
+    if partial:
+        from .data import DataError
+
+        raise DataError(f"{partial[0]['_where']}: this file has partial labels (label null, allowed "
+                        f"{partial[0]['allowed']}); evaluate needs one gold label per line")
     pair_records = load_minimal_pairs(pairs, pairs_split) if pairs else None
-    systems = baseline_systems(model_training_records(clf)) if baselines else {}
+    train_records = model_training_records(clf) if baselines else []
+    systems = baseline_systems(train_records) if baselines else {}
     model_name = system_name(clf, model_dir)
     systems[model_name] = clf
     reports = {name: evaluate_system(system, records, pair_records) for name, system in systems.items()}
-    if clf.span_tagger is not None and any(r["source"] or r["cue"] for r in records):
+    if clf.has_spans and any(r["source"] or r["cue"] for r in records):
         from .spans import evaluate_spans
 
-        reports[model_name]["spans"] = evaluate_spans(clf.span_tagger, records)
+        reports[model_name]["spans"] = evaluate_spans(clf, records)
     data_name = os.path.splitext(os.path.basename(data))[0]
     meta = {"title": f"{data_name}: {len(records)} sentences" + (f", {len(pair_records) // 3} minimal-pair groups" if pair_records else ""),
             "model": model_dir, "data": data, "pairs": pairs, "pairs_split": pairs_split}
     table = write_reports(reports, out_dir or os.path.join(model_dir, "..", f"eval-{data_name}"), meta)
+    if baselines and not train_records:
+        table += ("\nnote: the TF-IDF baseline is left out: the training files named in the model's metadata "
+                  f"({', '.join(p for p in [clf.metadata.get('training_args', {}).get('train_file')] if p) or 'none'}) "
+                  "are not on this machine")
     spans = reports[model_name].get("spans")
     if spans:
         table += ("\nspans (gold attributed sentences): "
@@ -230,8 +238,8 @@ def record_model_metadata(clf, model_dir: str) -> None:
     from .model_card import render_model_card, write_model_card_copy
     from .modeling import METADATA_FILE
 
-    _replace_file(os.path.join(model_dir, METADATA_FILE), json.dumps(clf.metadata, indent=2))
-    _replace_file(os.path.join(model_dir, "README.md"), render_model_card(clf.metadata))
+    write_text(os.path.join(model_dir, METADATA_FILE), json.dumps(clf.metadata, indent=2))
+    write_text(os.path.join(model_dir, "README.md"), render_model_card(clf.metadata))
     write_model_card_copy(clf.metadata, clf.metadata.get("training_args", {}).get("model_card_dir"))
 
 
@@ -322,3 +330,25 @@ def format_real_news_table(results: dict) -> str:
             macro = f"{sc['macro_f1']:.3f} [{sc['macro_f1_ci95'][0]:.3f}, {sc['macro_f1_ci95'][1]:.3f}]"
             lines.append(f"  {sys_name:28s} {f1:>22s} {macro:>22s} {sc['false_positive_rate']:8.3f}")
     return "\n".join(lines)
+
+
+# ---- the real-news dev part (the project's own three-way labels of real news) ---------------
+
+def real_news_dev_scores(system, records: list[dict]) -> dict:
+    """Three-way scores on the real-news dev part (``corpora.load_real_news("dev")``): macro-F1,
+    per-label F1, the share of neutral reports called claims, ECE, and macro-F1 per corpus."""
+    from .calibration import expected_calibration_error
+
+    preds, probs = predict_labels_and_probs(system, [r["text"] for r in records], records)
+    gold = [r["label"] for r in records]
+    out = classification_scores(gold, preds)
+    neutral = [p for g, p in zip(gold, preds) if g == "neutral_report"]
+    out["neutral_called_claim"] = float(np.mean([p == "unattributed_claim" for p in neutral])) if neutral else float("nan")
+    if probs is not None:
+        out["ece"] = expected_calibration_error(probs, np.array([LABELS.index(g) for g in gold]))
+    out["per_corpus"] = {}
+    for corpus in sorted({r.get("corpus") for r in records}):
+        idx = [k for k, r in enumerate(records) if r.get("corpus") == corpus]
+        out["per_corpus"][corpus] = {"n": len(idx), "macro_f1": classification_scores(
+            [gold[k] for k in idx], [preds[k] for k in idx])["macro_f1"]}
+    return out

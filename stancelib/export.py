@@ -2,14 +2,15 @@
 
 ``export_onnx(model_dir, out_dir)`` writes ``out_dir`` as a stancelib model folder
 without the classifier's PyTorch weights: ``model.onnx``, ``config.json``, the tokenizer files and
-``stancelib.json`` (with an ``"onnx"`` entry), and the source/cue span head
-(``spans/``, still PyTorch) where the model has one. ``StanceClassifier.from_pretrained``
-loads such a folder with the ONNX backend by itself. ``transformers.pipeline``
+``stancelib.json`` (with an ``"onnx"`` entry). The whole document model is in the graph: the
+encoder, the sentence head and the source/cue token head. ``StanceClassifier.from_pretrained``
+loads such a folder with the ONNX backend by itself, without torch. ``transformers.pipeline``
 does not: it needs the PyTorch folder.
 
-The graph takes ``input_ids``, ``attention_mask`` and ``token_type_ids`` (int64,
-shape ``(batch, sequence)``, both axes dynamic) and returns ``logits``
-(float32, ``(batch, num_labels)``).
+The graph takes ``input_ids``, ``attention_mask`` and ``token_type_ids`` (int64, shape
+``(batch, sequence)``, both axes dynamic: windows of sentences, see ``windows.py``) and returns
+``logits`` ``(batch, sequence, num_labels)`` and ``tags`` ``(batch, sequence, tags)`` (float32),
+read at each sentence's ``[CLS]`` marker and word pieces.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ import warnings
 import numpy as np
 
 from .modeling import METADATA_FILE, ONNX_FILE, atomic_save, check_model_dir, read_metadata
-from .spans import SPAN_DIR
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+OUTPUT_NAMES = ("logits", "tags")
 QUANTIZE_CHOICES = ("int8",)
 
 # Sentences of different lengths, so the traced example has padding and the
@@ -38,23 +39,22 @@ _EXAMPLE = [
 ]
 
 
-def _logits_module(model):
+def _positional(model):
     import torch
 
-    class LogitsOnly(torch.nn.Module):
-        """``model(...).logits`` with positional inputs, in a fixed order."""
+    class Positional(torch.nn.Module):
+        """``DocumentModel`` with positional inputs in a fixed order."""
 
         def __init__(self, model):
             super().__init__()
             self.model = model
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).logits
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
 
     # eval() matters: the exporter restores the wrapper's mode afterwards, and a
     # fresh nn.Module is in training mode, which would switch dropout on in ``model``.
-    return LogitsOnly(model).eval()
+    return Positional(model).eval()
 
 
 def _torch_export(module, args: tuple, path: str, opset: int) -> str:
@@ -66,9 +66,8 @@ def _torch_export(module, args: tuple, path: str, opset: int) -> str:
     """
     import torch
 
-    dynamic_axes = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES}
-    dynamic_axes["logits"] = {0: "batch"}
-    common = dict(input_names=list(INPUT_NAMES), output_names=["logits"], opset_version=opset)
+    dynamic_axes = {name: {0: "batch", 1: "sequence"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}
+    common = dict(input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES), opset_version=opset)
     legacy_error = None
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         try:
@@ -105,19 +104,24 @@ def _quantize_int8(src: str, dst: str) -> None:
     weights with ``reduce_range`` (7-bit, no u8s8 saturation on CPUs without VNNI) flip
     0.5% and leave macro-F1 unchanged, for about 5% less speed. Quantising the
     embeddings (Gather) as well makes the file 22 MB instead of 56 MB but flips a few
-    more labels, so they stay float32; the pooler and classifier are Gemm nodes, which
-    dynamic quantisation leaves in float32.
+    more labels, so they stay float32; so do the heads (pooler, classifier, token head):
+    they are small, and the labels hang on them.
     """
     import logging
 
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    heads = [n.name for n in onnx.load(src, load_external_data=False).graph.node
+             if any(part in n.name for part in ("pooler", "classifier", "span_head"))]
 
     root = logging.getLogger()
     level = root.level
     root.setLevel(max(level, logging.ERROR))  # quantize_dynamic logs a pre-processing hint as a root warning
     try:
         quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
-                         op_types_to_quantize=["MatMul"], extra_options={"MatMulConstBOnly": True})
+                         op_types_to_quantize=["MatMul"], nodes_to_exclude=heads,
+                         extra_options={"MatMulConstBOnly": True})
     finally:
         root.setLevel(level)
 
@@ -130,7 +134,7 @@ def _check_graph(onnx_path: str, examples: list[tuple[dict, np.ndarray]], tol: f
     worst = 0.0
     for enc, expected in examples:
         got = runner(enc)
-        diff = float(np.abs(got - expected).max()) if got.shape == expected.shape else float("inf")
+        diff = max(float(np.abs(g - x).max()) if g.shape == x.shape else float("inf") for g, x in zip(got, expected))
         if not diff <= tol:  # also catches NaN
             raise RuntimeError(
                 f"exported graph disagrees with the PyTorch model: max |logit difference| {diff:.3g} > {tol}")
@@ -146,7 +150,9 @@ def export_onnx(model_dir: str, out_dir: str, quantize: str | None = None, opset
     atomically: an interrupted export never leaves a half-written ``out_dir``.
     """
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from .modeling import StanceClassifier
+    from .windows import build_windows, encode_documents, pad_batch
 
     if quantize not in (None, *QUANTIZE_CHOICES):
         raise ValueError(f"quantize must be None or one of {QUANTIZE_CHOICES}, got {quantize!r}")
@@ -154,22 +160,19 @@ def export_onnx(model_dir: str, out_dir: str, quantize: str | None = None, opset
     if os.path.abspath(out_dir) == os.path.abspath(model_dir):
         raise ValueError("the export folder must differ from the model folder (it would replace the PyTorch model)")
 
-    model = AutoModelForSequenceClassification.from_pretrained(
-        model_dir, use_safetensors=True, local_files_only=True, trust_remote_code=False
-    ).eval()
-    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, trust_remote_code=False)
-    metadata = read_metadata(model_dir)
-
-    max_length = int(metadata.get("max_length", 128))
-    module = _logits_module(model)
-    examples = []  # (tokenised batch, PyTorch logits): a padded pair (traced), and one unpadded sentence
-    for texts in (_EXAMPLE, _EXAMPLE[:1]):
-        enc = tokenizer(texts, padding=True, truncation=True, return_tensors="np", max_length=max_length)
-        enc = {name: np.asarray(enc[name], dtype=np.int64) if name in enc else np.zeros_like(enc["input_ids"])
-               for name in INPUT_NAMES}
+    clf = StanceClassifier.from_pretrained(model_dir, device="cpu")
+    tokenizer, metadata = clf.tokenizer, read_metadata(model_dir)
+    module = _positional(clf.model)
+    # (padded batch, PyTorch outputs): a two-sentence window beside a lone sentence (padded,
+    # traced), and one lone sentence (unpadded)
+    examples = []
+    for docs in ([_EXAMPLE, _EXAMPLE[:1]], [_EXAMPLE[:1]]):
+        encoded = encode_documents(tokenizer, docs, clf.max_length)
+        enc = pad_batch(build_windows(encoded, tokenizer.cls_token_id, tokenizer.sep_token_id, clf.window_tokens),
+                        tokenizer.pad_token_id)
         with torch.inference_mode():
-            logits = module(*(torch.from_numpy(enc[name]) for name in INPUT_NAMES)).float().numpy()
-        examples.append((enc, logits))
+            outputs = tuple(o.float().numpy() for o in module(*(torch.from_numpy(enc[name]) for name in INPUT_NAMES)))
+        examples.append((enc, outputs))
     args = tuple(torch.from_numpy(examples[0][0][name]) for name in INPUT_NAMES)
 
     def write(tmp):
@@ -185,8 +188,6 @@ def export_onnx(model_dir: str, out_dir: str, quantize: str | None = None, opset
             shutil.rmtree(scratch, ignore_errors=True)
         shutil.copyfile(os.path.join(model_dir, "config.json"), os.path.join(tmp, "config.json"))
         tokenizer.save_pretrained(tmp)
-        if os.path.isdir(os.path.join(model_dir, SPAN_DIR)):  # the source/cue head stays PyTorch
-            shutil.copytree(os.path.join(model_dir, SPAN_DIR), os.path.join(tmp, SPAN_DIR))
         meta = dict(metadata)
         meta["run_name"] = f"{meta.get('run_name', 'model')}-onnx" + (f"-{quantize}" if quantize else "")
         meta["onnx"] = {"quantize": quantize, "opset": opset, "source_model": os.path.abspath(model_dir),
@@ -211,25 +212,29 @@ def _human_size(n: int) -> str:
 
 
 def parity_report(model_dir: str, onnx_dir: str, data: str) -> dict:
-    """PyTorch vs exported model on a labelled file: label agreement and both macro-F1s.
-
-    Recorded in the export's ``stancelib.json`` and model card, so the cost of int8 is on record.
-    """
+    """PyTorch vs exported model on a labelled file, each sentence read in its article:
+    label agreement, both macro-F1s and, where both have a span head, span agreement on the
+    attributed sentences. Recorded in the export's ``stancelib.json`` and model card."""
     from .data import read_records
-    from .evaluation import classification_scores, predict_labels_and_probs
+    from .evaluation import classification_scores
     from .modeling import StanceClassifier
 
     records = read_records(data)
-    texts, gold = [r["text"] for r in records], [r["label"] for r in records]
-    # a context-aware model reads each record's neighbours, as in evaluation
-    torch_preds, _ = predict_labels_and_probs(StanceClassifier.from_pretrained(model_dir, device="cpu"), texts, records)
-    onnx_preds, _ = predict_labels_and_probs(StanceClassifier.from_pretrained(onnx_dir), texts, records)
-    return {
+    gold = [r["label"] for r in records]
+    models = (StanceClassifier.from_pretrained(model_dir, device="cpu"), StanceClassifier.from_pretrained(onnx_dir))
+    torch_preds, onnx_preds = ([m.labels[int(k)] for k in m.predict_proba_records(records).argmax(1)] for m in models)
+    report = {
         "data": data, "n": len(records),
         "label_agreement": float(np.mean([a == b for a, b in zip(torch_preds, onnx_preds)])),
         "macro_f1_pytorch": classification_scores(gold, torch_preds)["macro_f1"],
         "macro_f1_onnx": classification_scores(gold, onnx_preds)["macro_f1"],
     }
+    if all(m.has_spans for m in models):
+        found = [m.extract_spans(records) for m in models]
+        same = [a[k] == b[k] for r, a, b in zip(records, *found) if r["label"] == "attributed_statement"
+                for k in ("source", "cue")]
+        report["span_agreement"] = float(np.mean(same)) if same else float("nan")
+    return report
 
 
 def _cmd_export(ns) -> int:
@@ -249,8 +254,9 @@ def _cmd_export(ns) -> int:
         exported = StanceClassifier.from_pretrained(out)
         exported.metadata["onnx"]["parity"] = report
         record_model_metadata(exported, out)
+        spans = f"; spans agree on {report['span_agreement']:.1%}" if "span_agreement" in report else ""
         print(f"parity on {check} ({report['n']} sentences): labels agree on {report['label_agreement']:.1%}; "
-              f"macro-F1 PyTorch {report['macro_f1_pytorch']:.4f}, ONNX {report['macro_f1_onnx']:.4f}")
+              f"macro-F1 PyTorch {report['macro_f1_pytorch']:.4f}, ONNX {report['macro_f1_onnx']:.4f}{spans}")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from .atomic import write_text
 from .labels import DESCRIPTIONS, LABELS
 
 
@@ -67,9 +68,11 @@ def render_model_card(meta: dict) -> str:
         "",
         "It is also a plain Hugging Face model: `transformers.pipeline(\"text-classification\", model=MODEL_DIR)`.",
         "",
-        *(["Context-aware: `clf.analyze(article)` reads each sentence with its neighbours; `predict` and "
-           "`predict_proba` read each string alone unless given `contexts=[...]`, and so does the pipeline.", ""]
-          if args.get("context") else []),
+        "A document model: `clf.analyze(article)` packs the article's sentences into windows of up to "
+        f"{args.get('window_tokens', 256)} tokens and labels each sentence from its own `[CLS]` marker, with its "
+        "source and cue from the token head of the same pass; `predict` and `predict_proba` read each string "
+        "as a window of one, exactly as the pipeline does.",
+        "",
         "## Training",
         "",
         f"- backbone: `{args.get('backbone')}`; max_length {args.get('max_length')}; learning rate {args.get('learning_rate')}; "
@@ -82,10 +85,11 @@ def render_model_card(meta: dict) -> str:
            f"weight {args.get('real_news_weight')}, partial-label weight {args.get('partial_label_weight')}"
            + ("; PolNeAR dev and CheckThat! dev kept out" if args.get("real_news_dev") else "")]
           if args.get("real_news") else []),
-        *([f"- context-aware: {args.get('context_window', 1)} sentence(s) on each side as a second segment"
-           + (f"; {args['context_dropout']:.0%} of training sentences read alone (context dropout)"
-              if args.get("context_dropout") else "")]
-          if args.get("context") else []),
+        f"- windows of up to {args.get('window_tokens', 256)} tokens, sentences of up to {args.get('max_length')} "
+        f"tokens; {args.get('lone_sentence_rate', 0):.0%} of the sentences also trained alone; source/cue head "
+        + ("trained jointly" if args.get("train_spans", True) else "not trained"),
+        *([f"- real-news three-way references (train part): {meta.get('n_train_real_news_references')} sentences, "
+           f"weight {args.get('real_news_references_weight')}"] if args.get("real_news_references") else []),
         *([f"- training-only files beside the training split: {', '.join(f'`{p}`' for p in args['extra_train_files'])}"]
           if args.get("extra_train_files") else []),
         "- data files (sha256):",
@@ -102,10 +106,17 @@ def render_model_card(meta: dict) -> str:
         lines += [f"- `{name}` ({sc['meaning']}, {sc['n']} sentences): F1 {sc['f1']:.3f}, macro-F1 {sc['macro_f1']:.3f}"
                   for name, sc in real_dev.items()]
         lines.append("")
+    part = meta.get("metrics", {}).get("real_news_dev_part")
+    if part:
+        lines += [f"Real-news dev part (the project's own three-way labels of real news, never trained on; "
+                  f"{part['n']} sentences): macro-F1 {part['macro_f1']:.3f}; "
+                  + ", ".join(f"F1 {n} {part['per_class'][n]['f1']:.3f}" for n in LABELS)
+                  + f"; neutral reports called claims {part['neutral_called_claim']:.1%}.", ""]
     cal = meta.get("calibration")
     if cal:
-        lines += [f"Calibration: temperature {cal['temperature']:.3f} fitted on the dev split; dev ECE "
-                  f"{cal['dev_ece_before']:.3f} before, {cal['dev_ece_after']:.3f} after. "
+        lines += [f"Calibration: temperature {cal['temperature']:.3f} fitted on the {cal['fitted_on']} set "
+                  f"({cal['n']} sentences); ECE there {cal['ece_before']:.3f} before, {cal['ece_after']:.3f} after "
+                  f"({cal['ece_after_two_fold']:.3f} fitted and measured on different halves). "
                   "Probabilities are calibrated by default; `predict(texts, min_confidence=p)` returns "
                   "`\"uncertain\"` below p.", ""]
     if meta.get("evaluations"):
@@ -117,7 +128,9 @@ def render_model_card(meta: dict) -> str:
         lines += [f"### ONNX export ({meta['onnx'].get('quantize') or 'float32'})", "",
                   f"On `{parity['data']}` ({parity['n']} sentences) the exported model's labels agree with the "
                   f"PyTorch model's on {parity['label_agreement']:.1%} of sentences; macro-F1 "
-                  f"{parity['macro_f1_onnx']:.4f} (ONNX) vs {parity['macro_f1_pytorch']:.4f} (PyTorch).", ""]
+                  f"{parity['macro_f1_onnx']:.4f} (ONNX) vs {parity['macro_f1_pytorch']:.4f} (PyTorch)"
+                  + (f"; source and cue spans agree on {parity['span_agreement']:.1%} of attributed sentences"
+                     if "span_agreement" in parity else "") + ".", ""]
     if meta.get("real_news"):
         lines += ["### Held-out real news", "", f"From `scripts/results_table.py`, {meta['real_news']['date']}:", "",
                   meta["real_news"]["table"], ""]
@@ -126,7 +139,7 @@ def render_model_card(meta: dict) -> str:
         "",
         "- Trained on English news written for the project; scores on other outlets, genres and languages will be lower.",
         "- One label per sentence: a sentence mixing a sourced statement with the writer's judgement gets the label of its main clause.",
-        "- Inputs longer than max_length tokens are truncated; analyse articles with `analyze()`, which labels each sentence.",
+        "- Sentences longer than max_length tokens are cut; analyse articles with `analyze()`, which labels each sentence in its context.",
         "",
     ]
     return "\n".join(lines)
@@ -136,10 +149,6 @@ def write_model_card_copy(meta: dict, card_dir: str | None) -> str | None:
     """Copy the card to ``card_dir/<run_name>.md`` (the repository's ``model_cards/``)."""
     if not card_dir:
         return None
-    os.makedirs(card_dir, exist_ok=True)
     path = os.path.join(card_dir, f"{meta.get('run_name', 'model')}.md")
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(render_model_card(meta))
-    os.replace(tmp, path)
+    write_text(path, render_model_card(meta))
     return path

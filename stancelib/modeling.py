@@ -1,133 +1,77 @@
-"""``StanceClassifier``: load a saved model, predict labels, analyse articles.
+"""``StanceClassifier``: load a saved document model, label sentences, analyse articles.
 
-A saved model is a plain Hugging Face folder (``config.json`` with our
-``id2label``, ``model.safetensors``, tokenizer files), plus ``stancelib.json``
-(training config, data hashes, metrics) and a model card (``README.md``), so
-``transformers.pipeline("text-classification", model=DIR)`` loads it as it is.
+A saved model is a plain Hugging Face folder (``config.json`` with our ``id2label``,
+``model.safetensors``, tokenizer files) plus ``span_head.safetensors`` (the source/cue
+token head), ``stancelib.json`` (training config, window settings, data hashes, metrics)
+and a model card (``README.md``). ``transformers.pipeline("text-classification",
+model=DIR)`` loads it as it is and labels a lone sentence as ``predict`` does.
+
+Every input goes through one path: sentences are packed into windows (``windows.py``),
+the encoder runs once per window, and each sentence is labelled from its ``[CLS]``
+marker in the window where it has most context; a lone string is a window of one.
 
 Input rules (documented in the README):
 - ``predict``/``predict_proba`` take one string or a list/tuple of strings;
-  anything else, ``None`` included, raises ``TypeError`` before any work starts.
+  anything else, ``None`` included, raises ``TypeError`` naming the item before any
+  work starts; a string that cannot be encoded as UTF-8 (a lone surrogate) raises
+  ``ValueError`` naming the item.
 - A blank string (empty or whitespace only) has nothing to classify: its label
   is ``None`` and its probability row is NaN. Other items are unaffected.
-- Long strings are truncated to the model's ``max_length`` tokens (the label
-  then reflects the opening of the text); use ``analyze`` for whole articles,
-  which labels each sentence separately.
+- Long strings are cut to the model's ``max_length`` tokens (the label then reflects
+  the opening of the text); use ``analyze`` for whole articles, which labels each
+  sentence separately.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import __version__
+from .analysis import Analysis, SentenceAnalysis
+from .atomic import atomic_save
 from .calibration import softmax
 from .labels import LABELS
-from .sentences import neighbour_context, split_sentences
-from .spans import SPAN_DIR, SpanTagger
+from .sentences import split_sentences
+from .spans import decode
+from .windows import (batches, best_windows, build_windows, documents_from_records, encode_documents,
+                      pad_batch)
 
 METADATA_FILE = "stancelib.json"
 WEIGHTS_FILE = "model.safetensors"
 ONNX_FILE = "model.onnx"
+SPAN_HEAD_FILE = "span_head.safetensors"
 UNCERTAIN = "uncertain"  # what predict(..., min_confidence=...) returns below the threshold
+MODEL_FORMAT = 2  # stancelib.json "document_model" format: windows, one encoder, span head beside it
+DEFAULT_WINDOW_TOKENS = 256
+
+__all__ = ["Analysis", "SentenceAnalysis", "StanceClassifier", "ModelLoadError", "UNCERTAIN", "atomic_save",
+           "read_metadata", "check_model_dir"]
 
 
 class ModelLoadError(OSError):
-    """A model folder is missing or incomplete; the message says what is missing."""
+    """A model folder is missing, incomplete or of an older format; the message says what to do."""
 
 
-@dataclass
-class SentenceAnalysis:
-    start: int
-    end: int
-    text: str
-    label: str | None
-    probabilities: dict[str, float]
-    # for attributed statements, when the model has a span head: {"start", "end", "text"},
-    # offsets into the document (not the sentence)
-    source: dict | None = None
-    cue: dict | None = None
-
-
-_PRONOUNS = {"he", "she", "they", "it", "we", "i", "his", "her", "their"}
-
-
-@dataclass
-class Analysis:
-    """Per-sentence labels of one document, with counts, shares and a sourcing profile."""
-
-    sentences: list[SentenceAnalysis]
-    counts: dict[str, int] = field(default_factory=dict)
-    shares: dict[str, float] = field(default_factory=dict)
-    # each distinct source with the number of statements attributed to it, most frequent first
-    sources: list[dict] = field(default_factory=list)
-
-    def __post_init__(self):
-        labelled = [s.label for s in self.sentences if s.label is not None]
-        self.counts = {name: labelled.count(name) for name in LABELS}
-        self.shares = {name: (n / len(labelled) if labelled else 0.0) for name, n in self.counts.items()}
-        self.sources = self._sourcing_profile()
-
-    def _sourcing_profile(self) -> list[dict]:
-        # A pronoun source ("he said") counts for the last named source before it (LABELS.md rule 11).
-        # An attributed sentence with no source inside it (a quote continuation, rule 12) counts for
-        # the source of the attributed sentence right before it; one that follows anything else
-        # has no known source and is not counted.
-        tally: dict[str, dict] = {}
-        last_named = previous = None  # previous: the source of the sentence just before, if attributed
-        for s in self.sentences:
-            if s.label != "attributed_statement":
-                previous = None
-                continue
-            if s.source:
-                name = s.source["text"].strip()
-                if name.lower() in _PRONOUNS and last_named:
-                    name = last_named
-                elif name.lower() not in _PRONOUNS:
-                    last_named = name
-            elif previous:
-                name = previous
-            else:
-                continue
-            previous = name
-            entry = tally.setdefault(name.lower(), {"source": name, "statements": 0})
-            entry["statements"] += 1
-        return sorted(tally.values(), key=lambda e: (-e["statements"], e["source"].lower()))
-
-    def to_dict(self) -> dict:
-        return {"sentences": [asdict(s) for s in self.sentences], "counts": self.counts,
-                "shares": self.shares, "sources": self.sources}
-
-    def to_table(self, width: int = 80) -> str:
-        short = {"neutral_report": "NEUTRAL", "attributed_statement": "ATTRIB", "unattributed_claim": "CLAIM"}
-        lines = []
-        for s in self.sentences:
-            conf = max(s.probabilities.values()) if s.label else float("nan")
-            text = s.text if len(s.text) <= width else s.text[: width - 3] + "..."
-            lines.append(f"{short.get(s.label, '-'):8s} {conf:4.2f}  {text}")
-            if s.source or s.cue:
-                lines.append(f"{'':15s}source: {s.source['text'] if s.source else '-'}   cue: {s.cue['text'] if s.cue else '-'}")
-        lines.append("")
-        lines.append("  ".join(f"{name}: {self.counts[name]} ({self.shares[name]:.0%})" for name in LABELS))
-        if self.sources:
-            lines.append("sources: " + "; ".join(f"{e['source']} ({e['statements']})" for e in self.sources))
-        return "\n".join(lines)
-
-
-def _check_texts(texts) -> tuple[list[str], bool]:
-    """Return ``(list_of_texts, was_single)``; raise ``TypeError`` for anything but strings."""
+def check_texts(texts, what: str = "input") -> tuple[list[str], bool]:
+    """Return ``(list_of_texts, was_single)``; ``TypeError``/``ValueError`` naming the bad item."""
     if isinstance(texts, str):
-        return [texts], True
-    if isinstance(texts, (list, tuple)):
-        for k, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise TypeError(f"item {k} is {type(t).__name__}, not str: every input must be a string")
-        return list(texts), False
-    raise TypeError(f"expected a string or a list of strings, got {type(texts).__name__}")
+        items, single = [texts], True
+    elif isinstance(texts, (list, tuple)):
+        items, single = list(texts), False
+    else:
+        raise TypeError(f"expected a string or a list of strings, got {type(texts).__name__}")
+    for k, t in enumerate(items):
+        if not isinstance(t, str):
+            raise TypeError(f"{what} item {k} is {type(t).__name__}, not str: every input must be a string")
+        try:
+            t.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ValueError(f"{what} item {k} is not valid Unicode text ({e.reason} at character {e.start}: "
+                             "a lone surrogate, usually from a bad decode)") from None
+    return items, single
 
 
 def read_metadata(path: str) -> dict:
@@ -144,6 +88,12 @@ def check_model_dir(path: str, backend: str = "auto") -> str:
     if not os.path.isdir(path):
         raise ModelLoadError(f"model folder not found: {path}")
     has = lambda name: os.path.isfile(os.path.join(path, name))  # noqa: E731
+    if os.path.isdir(os.path.join(path, "spans")) or (has(METADATA_FILE) and "document_model" not in read_metadata(path)
+                                                      and read_metadata(path).get("training_args")):
+        raise ModelLoadError(
+            f"{path} was saved by stancelib 0.1 (a pair-with-context model with a separate span encoder); "
+            f"this is stancelib {__version__}, whose document model reads windows of sentences with one "
+            "encoder: retrain it with `stancelib train --config ...` (stancelib >= 0.2)")
     if backend == "auto":
         backend = "torch" if has(WEIGHTS_FILE) or not has(ONNX_FILE) else "onnx"
     if backend not in ("torch", "onnx"):
@@ -158,62 +108,38 @@ def check_model_dir(path: str, backend: str = "auto") -> str:
     return backend
 
 
-class TorchRunner:
-    """Runs a PyTorch sequence-classification model on a tokenised batch (numpy in, logits out)."""
-
-    def __init__(self, model):
-        self.model = model.eval()
-
-    def __call__(self, batch: dict) -> np.ndarray:
-        import torch
-
-        device = next(self.model.parameters()).device
-        with torch.inference_mode():
-            tensors = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
-            return self.model(**tensors).logits.float().cpu().numpy()
-
-
-def atomic_save(write, target: str) -> None:
-    """Call ``write(tmpdir)`` and move the result to ``target`` in one rename.
-
-    An interrupted save leaves at worst a hidden ``.tmp`` folder beside the
-    target, never a half-written folder under the target's name.
-    """
-    parent = os.path.dirname(os.path.abspath(target)) or "."
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.tmp-", dir=parent)
-    try:
-        write(tmp)
-        old = None
-        if os.path.exists(target):
-            old = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.old-", dir=parent)
-            os.rmdir(old)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 class StanceClassifier:
-    """A fine-tuned encoder with a three-way sentence head."""
+    """A fine-tuned encoder that labels every sentence of a window from its ``[CLS]`` marker."""
 
-    def __init__(self, model, tokenizer, max_length: int = 128, metadata: dict | None = None, batch_size: int = 64,
-                 runner=None, config=None):
-        """``model`` is a PyTorch model; for another backend pass ``model=None``, a ``runner``
-        (tokenised numpy batch -> logits) and the model's ``config``."""
-        self.model = model.eval() if model is not None else None
-        self.runner = runner or TorchRunner(model)
+    def __init__(self, model, tokenizer, max_length: int = 64, metadata: dict | None = None, batch_size: int = 64,
+                 runner=None, config=None, window_tokens: int | None = None, window_overlap: int | None = None):
+        """``model`` is a ``network.DocumentModel`` or a BERT-style sequence classifier (wrapped
+        without a span head); for another backend pass ``model=None``, a ``runner`` (padded
+        numpy batch -> ``(logits, tags)``) and the model's ``config``."""
+        if model is not None:
+            from .network import DocumentModel, TorchRunner
+
+            if not isinstance(model, DocumentModel):
+                model = DocumentModel(model, with_spans=False)
+            model.eval()
+            runner = runner or TorchRunner(model)
+        self.model = model
+        self.runner = runner
         self.config = config if config is not None else model.config
         self.tokenizer = tokenizer
-        self.max_length = max_length
+        self.max_length = int(max_length)
         self.metadata = metadata or {}
         self.batch_size = batch_size
-        self._span_tagger = None  # a spans.SpanTagger, when the model folder has one
-        self._span_dir = None  # loaded on first use: prediction alone never pays its ~130 MB
-        # temperature scaling fitted on the dev split at training time (1.0: uncalibrated)
+        settings = self.metadata.get("document_model", {})
+        self.window_tokens = int(window_tokens or settings.get("window_tokens") or DEFAULT_WINDOW_TOKENS)
+        overlap = window_overlap if window_overlap is not None else settings.get("window_overlap")
+        self.window_overlap = int(self.window_tokens // 4 if overlap is None else overlap)
+        if not self.max_length <= self.window_tokens <= getattr(self.config, "max_position_embeddings", 512):
+            raise ValueError(f"window_tokens ({self.window_tokens}) must lie between max_length ({self.max_length}) "
+                             f"and the encoder's {getattr(self.config, 'max_position_embeddings', 512)} positions")
+        # spans need the token head (a model built without one, or exported without, has none)
+        self.has_spans = bool(settings.get("span_head", model is not None and model.span_head is not None))
+        # temperature scaling fitted at training time (1.0: uncalibrated)
         self.temperature = float(self.metadata.get("calibration", {}).get("temperature", 1.0))
         id2label = {int(k): v for k, v in self.config.id2label.items()}
         self.labels = tuple(id2label[i] for i in range(len(id2label)))
@@ -225,12 +151,12 @@ class StanceClassifier:
     def from_pretrained(cls, path: str, device: str | None = None, batch_size: int = 64,
                         backend: str = "auto", num_threads: int | None = None) -> "StanceClassifier":
         """Load a saved model folder: safetensors weights (``backend="torch"``) or an exported
-        ``model.onnx`` (``backend="onnx"``); ``"auto"`` takes what the folder holds, PyTorch first.
-        Never pickles, never remote code."""
-        import torch
-        from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+        ``model.onnx`` (``backend="onnx"``, which needs no torch); ``"auto"`` takes what the
+        folder holds, PyTorch first. Never pickles, never remote code."""
+        from transformers import AutoConfig, AutoTokenizer
 
         backend = check_model_dir(path, backend)
+        metadata = read_metadata(path)
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
             if backend == "onnx":
@@ -239,161 +165,149 @@ class StanceClassifier:
                 config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
                 model, runner = None, OnnxRunner(os.path.join(path, ONNX_FILE), intra_op_num_threads=num_threads)
             else:
-                model = AutoModelForSequenceClassification.from_pretrained(
-                    path, use_safetensors=True, local_files_only=True, trust_remote_code=False
-                )
-                config, runner = model.config, None
+                model, runner, config = _load_torch(path, device), None, None
+        except ModelLoadError:
+            raise
         except Exception as e:  # safetensors, JSON and config errors all mean the same to the user
             raise ModelLoadError(f"{path}: could not load the model ({type(e).__name__}: {e})") from e
-        metadata = read_metadata(path)
-        max_length = int(metadata.get("max_length", 128))
-        if model is not None:
-            model = model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        clf = cls(model, tokenizer, max_length=max_length, metadata=metadata, batch_size=batch_size,
-                  runner=runner, config=config)
-        if os.path.isfile(os.path.join(path, SPAN_DIR, "config.json")):
-            clf._span_dir = os.path.join(path, SPAN_DIR)
-        return clf
-
-    @property
-    def span_tagger(self):
-        """The source/cue head (``spans.SpanTagger``) or ``None``; loaded from the folder on first use."""
-        if self._span_tagger is None and self._span_dir is not None:
-            try:
-                self._span_tagger = SpanTagger.from_pretrained(self._span_dir)
-            except Exception as e:
-                raise ModelLoadError(f"{self._span_dir}: could not load the span head ({type(e).__name__}: {e})") from e
-        return self._span_tagger
-
-    @span_tagger.setter
-    def span_tagger(self, tagger):
-        self._span_tagger, self._span_dir = tagger, None
+        return cls(model, tokenizer, max_length=int(metadata.get("max_length", 64)), metadata=metadata,
+                   batch_size=batch_size, runner=runner, config=config)
 
     def save_pretrained(self, path: str, model_card: str | None = None) -> None:
-        """Write the model folder atomically (see ``atomic_save``)."""
+        """Write the model folder atomically (see ``atomic.atomic_save``)."""
         if self.model is None:
             raise ValueError("only a PyTorch-backed classifier can be saved; export ONNX with `stancelib export`")
 
         def write(tmp):
-            self.model.save_pretrained(tmp, safe_serialization=True)
+            self.model.encoder.save_pretrained(tmp, safe_serialization=True)
             self.tokenizer.save_pretrained(tmp)
+            self.model.save_span_head(os.path.join(tmp, SPAN_HEAD_FILE))
             with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as f:
-                json.dump(self.metadata | {"max_length": self.max_length, "labels": list(self.labels)}, f, indent=2)
+                json.dump(self.metadata | {"max_length": self.max_length, "labels": list(self.labels),
+                                           "document_model": self.settings()}, f, indent=2)
             if model_card is not None:
                 with open(os.path.join(tmp, "README.md"), "w", encoding="utf-8") as f:
                     f.write(model_card)
-            if self.span_tagger is not None:
-                self.span_tagger.save_pretrained(os.path.join(tmp, SPAN_DIR))
 
         atomic_save(write, path)
 
-    # ---- prediction ---------------------------------------------------------
-    @property
-    def uses_context(self) -> bool:
-        """Was this model trained with the neighbouring sentences as a second segment?"""
-        return bool(self.metadata.get("training_args", {}).get("context", False))
+    def settings(self) -> dict:
+        """How this model reads text (saved as ``document_model`` in ``stancelib.json``)."""
+        return {"format": MODEL_FORMAT, "window_tokens": self.window_tokens, "window_overlap": self.window_overlap,
+                "span_head": self.has_spans, "stancelib_version": __version__}
 
-    @property
-    def context_window(self) -> int:
-        """How many sentences on each side a context-aware model reads (1 for models trained before the setting)."""
-        return int(self.metadata.get("training_args", {}).get("context_window", 1))
+    # ---- the one reading path -----------------------------------------------
+    def _run_documents(self, documents: list[list[str]], with_tags: bool = False, show_progress: bool | None = None,
+                       lone: bool = False):
+        """Raw logits ``(n_i, labels)`` per document and, with ``with_tags``, per sentence the
+        tag probabilities of its own word pieces with their character offsets.
 
-    def _logits(self, texts: list[str], show_progress: bool | None = None, contexts: list[str] | None = None) -> np.ndarray:
-        """Logits for non-blank texts, batched by length with dynamic padding."""
+        ``lone=True`` reads every sentence as a window of one (what ``predict`` of strings does).
+        """
         from tqdm.auto import tqdm
 
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        # Sorting by length keeps padding small inside each batch; order is restored on output.
-        order = sorted(range(len(texts)), key=lambda k: len(texts[k]))
-        batches = [order[k : k + self.batch_size] for k in range(0, len(order), self.batch_size)]
+        encoded = encode_documents(self.tokenizer, documents, self.max_length)
+        if lone:
+            windows = build_windows(encoded, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.max_length)
+        else:
+            windows = build_windows(encoded, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id,
+                                    self.window_tokens, self.window_overlap)
+        chosen = best_windows(windows)
+        wanted: dict[int, list[tuple[int, int]]] = {}
+        for (d, j), (w, slot) in chosen.items():
+            wanted.setdefault(w, []).append((slot, d, j))
+        logits = [np.zeros((len(doc), len(self.labels)), dtype=np.float32) for doc in documents]
+        tags: list[list] = [[None] * len(doc) for doc in documents]
+        plan = batches(windows, self.batch_size, max_tokens=max(self.window_tokens, 64) * 32)
         if show_progress is None:
-            show_progress = len(batches) > 20
-        for batch in tqdm(batches, desc="predict", unit="batch", disable=not show_progress):
-            pair = [contexts[k] for k in batch] if contexts is not None else None
-            enc = self.tokenizer(
-                [texts[k] for k in batch], pair, padding=True,
-                # with a context segment, only the context is cut when too long
-                truncation="only_second" if pair else True,
-                max_length=self.max_length * (3 if pair else 1), return_tensors="np",
-            )
-            out[batch] = self.runner(dict(enc))
-        return out
+            show_progress = len(plan) > 20
+        for batch in tqdm(plan, desc="predict", unit="batch", disable=not show_progress):
+            out_logits, out_tags = self.runner(pad_batch([windows[w] for w in batch], self.tokenizer.pad_token_id))
+            for row, w in enumerate(batch):
+                win = windows[w]
+                for slot, d, j in wanted.get(w, []):
+                    logits[d][j] = out_logits[row, win.markers[slot]]
+                    if with_tags:
+                        a, b = win.pieces[slot]
+                        tags[d][j] = (softmax(out_tags[row, a:b]), encoded[d].offsets[j])
+        return logits, tags
 
-    def predict_proba(self, texts, show_progress: bool | None = None, calibrated: bool = True,
-                      contexts: list[str] | None = None) -> np.ndarray:
+    # ---- prediction ---------------------------------------------------------
+    def predict_proba(self, texts, show_progress: bool | None = None, calibrated: bool = True) -> np.ndarray:
         """Probabilities, shape ``(n, 3)`` (``(3,)`` for one string), columns in ``self.labels`` order.
 
-        ``calibrated=True`` applies the temperature fitted on the dev split at
-        training time; it never changes which label is most probable. ``contexts``
-        (one string per text: the neighbouring sentences) is used by a model
-        trained with ``context: true``; without it such a model sees an empty
-        context, as for a sentence on its own.
+        Each string is read on its own (a window of one). ``calibrated=True`` applies the
+        temperature fitted at training time; it never changes which label is most probable.
         """
-        items, single = _check_texts(texts)
-        if contexts is not None:
-            contexts, _ = _check_texts(contexts)
-            if len(contexts) != len(items):
-                raise ValueError(f"{len(contexts)} contexts for {len(items)} texts")
+        items, single = check_texts(texts)
         probs = np.full((len(items), len(self.labels)), np.nan, dtype=np.float32)
         live = [k for k, t in enumerate(items) if t.strip()]
         if live:
-            ctx = None
-            if self.uses_context:
-                ctx = [contexts[k] if contexts is not None else "" for k in live]
-            logits = self._logits([items[k] for k in live], show_progress, ctx)
-            probs[live] = softmax(logits, self.temperature if calibrated else 1.0)
+            logits, _ = self._run_documents([[items[k]] for k in live], show_progress=show_progress, lone=True)
+            probs[live] = softmax(np.concatenate(logits), self.temperature if calibrated else 1.0)
         return probs[0] if single else probs
 
-    def predict(self, texts, show_progress: bool | None = None, min_confidence: float | None = None,
-                contexts: list[str] | None = None):
+    def predict(self, texts, show_progress: bool | None = None, min_confidence: float | None = None):
         """Label names: one string in, one label out; a list in, a list out.
 
         Blank strings get ``None``. With ``min_confidence``, a sentence whose most
         probable label has a (calibrated) probability below it gets ``"uncertain"``.
         """
-        items, single = _check_texts(texts)
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must lie in [0, 1], got {min_confidence}")
-        probs = self.predict_proba(items, show_progress, contexts=contexts)
-        labels = []
-        for row in probs:
-            if np.isnan(row).any():
-                labels.append(None)
-            elif min_confidence is not None and row.max() < min_confidence:
-                labels.append(UNCERTAIN)
-            else:
-                labels.append(self.labels[int(row.argmax())])
+        items, single = check_texts(texts)
+        labels = [self._label(row, min_confidence) for row in self.predict_proba(items, show_progress)]
         return labels[0] if single else labels
 
-    def predict_proba_documents(self, documents, calibrated: bool = True) -> list[np.ndarray]:
+    def _label(self, row: np.ndarray, min_confidence: float | None = None):
+        if np.isnan(row).any():
+            return None
+        if min_confidence is not None and row.max() < min_confidence:
+            return UNCERTAIN
+        return self.labels[int(row.argmax())]
+
+    def predict_proba_documents(self, documents, calibrated: bool = True,
+                                show_progress: bool | None = None) -> list[np.ndarray]:
         """Probabilities for sentences that come already split, grouped by document.
 
         ``documents`` is a list of documents, each a list of sentence strings in order; the
         result has one ``(n_sentences, 3)`` array per document (columns in ``self.labels``
-        order), each sentence read with its neighbours as ``analyze`` reads it. Blank
-        sentences get NaN rows.
+        order), each sentence read in its window as ``analyze`` reads it. Blank sentences get
+        NaN rows and are left out of the windows.
         """
         if not isinstance(documents, (list, tuple)):
             raise TypeError(f"expected a list of documents (lists of sentence strings), got {type(documents).__name__}")
         docs = []
         for k, doc in enumerate(documents):
-            try:
-                docs.append(_check_texts(doc)[0] if not isinstance(doc, str) else None)
-            except TypeError as e:
-                raise TypeError(f"document {k}: {e}") from None
-            if docs[-1] is None:
+            if isinstance(doc, str):
                 raise TypeError(f"document {k} is a str: give each document as a list of sentence strings")
-        flat = [s for doc in docs for s in doc]
-        contexts = None
-        if self.uses_context:
-            contexts = [neighbour_context(doc, k, self.context_window) for doc in docs for k in range(len(doc))]
-        probs = self.predict_proba(flat, contexts=contexts, calibrated=calibrated) if flat else \
-            np.zeros((0, len(self.labels)), dtype=np.float32)
-        out, k = [], 0
-        for doc in docs:
-            out.append(probs[k:k + len(doc)])
-            k += len(doc)
+            docs.append(check_texts(doc, what=f"document {k}:")[0])
+        live = [[j for j, s in enumerate(doc) if s.strip()] for doc in docs]
+        logits, _ = self._run_documents([[doc[j] for j in keep] for doc, keep in zip(docs, live)],
+                                        show_progress=show_progress)
+        out = []
+        for doc, keep, lg in zip(docs, live, logits):
+            probs = np.full((len(doc), len(self.labels)), np.nan, dtype=np.float32)
+            if keep:
+                probs[keep] = softmax(lg, self.temperature if calibrated else 1.0)
+            out.append(probs)
         return out
+
+    def predict_proba_records(self, records: list[dict], calibrated: bool = True) -> np.ndarray:
+        """Probabilities of sentence records, each read in its document (``doc``/``i``; see
+        ``windows.documents_from_records``); records without a document stand alone."""
+        documents, where = documents_from_records(records)
+        probs = self.predict_proba_documents(documents, calibrated=calibrated)
+        return np.stack([probs[d][j] for d, j in where]) if where else np.zeros((0, len(self.labels)), np.float32)
+
+    def extract_spans(self, records: list[dict]) -> list[dict]:
+        """``{"source", "cue"}`` spans (offsets into each record's text, or ``None``) for sentence
+        records, each read in its document as ``predict_proba_records`` reads it, whatever its label."""
+        if not self.has_spans:
+            raise ValueError("this model has no source/cue head (trained with train_spans: false)")
+        documents, where = documents_from_records(records)
+        _, tags = self._run_documents(documents, with_tags=True)
+        return [decode(tags[d][j][0], tags[d][j][1], documents[d][j]) for d, j in where]
 
     def predict_dataset(self, ds, text_column: str = "text", batch_size: int = 64, label_column: str = "label"):
         """A ``datasets.Dataset`` with ``label`` and ``p_<label>`` columns added (``Dataset.map``, batched)."""
@@ -402,42 +316,61 @@ class StanceClassifier:
         return predict_dataset(self, ds, text_column, batch_size, label_column)
 
     def analyze(self, texts, spans: bool = True):
-        """Split a document into sentences and label each (offsets index into the document).
+        """Split documents into sentences and label each in its window (offsets index into the document).
 
-        One string in, one ``Analysis`` out; a list of documents in, a list out. All
-        sentences of all documents are predicted together, in length-sorted batches.
-        ``spans=False`` skips the source/cue head (labels only, about the cost of ``predict``).
+        One string in, one ``Analysis`` out; a list of documents in, a list out. All windows of
+        all documents run together, in length-sorted batches. Attributed sentences get their
+        source and cue from the token head of the same pass (``spans=False`` leaves them out);
+        an attributed sentence with no source of its own (a quote continuation, LABELS.md rule
+        12) takes the source of the attributed sentence before it.
         """
         if isinstance(texts, str):
             return self._analyze_many([texts], spans)[0]
-        if isinstance(texts, (list, tuple)) and all(isinstance(t, str) for t in texts):
-            return self._analyze_many(list(texts), spans)
-        raise TypeError(f"analyze expects a string or a list of strings, got {type(texts).__name__}")
+        if not isinstance(texts, (list, tuple)):
+            raise TypeError(f"analyze expects a string or a list of strings, got {type(texts).__name__}")
+        docs, _ = check_texts(texts, what="analyze:")
+        return self._analyze_many(docs, spans)
 
     def _analyze_many(self, docs: list[str], with_spans: bool = True) -> list[Analysis]:
-        spans = [split_sentences(doc) for doc in docs]
-        flat = [doc[s:e] for doc, doc_spans in zip(docs, spans) for s, e in doc_spans]
-        contexts = None
-        if self.uses_context:
-            contexts = [neighbour_context(sents, k, self.context_window)
-                        for sents in ([doc[a:b] for a, b in doc_spans] for doc, doc_spans in zip(docs, spans))
-                        for k in range(len(sents))]
-        probs = self.predict_proba(flat, contexts=contexts) if flat else np.zeros((0, len(self.labels)))
-        labels = [self.labels[int(row.argmax())] for row in probs]
-        found: dict[int, dict] = {}
-        if with_spans and self.span_tagger is not None:
-            attributed = [k for k, lab in enumerate(labels) if lab == "attributed_statement"]
-            found = dict(zip(attributed, self.span_tagger.extract([flat[k] for k in attributed])))
-        results, k = [], 0
-        for doc_spans in spans:
-            sentences = []
-            for s, e in doc_spans:
-                shift = lambda span: None if span is None else {  # noqa: E731
-                    "start": span["start"] + s, "end": span["end"] + s, "text": span["text"]}
-                hit = found.get(k, {})
-                sentences.append(SentenceAnalysis(
-                    s, e, flat[k], labels[k], {n: round(float(p), 4) for n, p in zip(self.labels, probs[k])},
-                    shift(hit.get("source")), shift(hit.get("cue"))))
-                k += 1
-            results.append(Analysis(sentences))
+        check_texts(docs, what="analyze:")
+        offsets = [split_sentences(doc) for doc in docs]
+        sentences = [[doc[s:e] for s, e in doc_spans] for doc, doc_spans in zip(docs, offsets)]
+        with_spans = with_spans and self.has_spans
+        logits, tags = self._run_documents(sentences, with_tags=with_spans)
+        results = []
+        for doc_spans, sents, lg, tg in zip(offsets, sentences, logits, tags):
+            probs = softmax(lg, self.temperature) if len(sents) else lg
+            labels = [self.labels[int(row.argmax())] for row in probs]
+            out, last_source = [], None
+            for j, ((s, e), text) in enumerate(zip(doc_spans, sents)):
+                source = cue = None
+                if with_spans and labels[j] == "attributed_statement":
+                    found = decode(tg[j][0], tg[j][1], text)
+                    shift = lambda span: None if span is None else {  # noqa: E731
+                        "start": span["start"] + s, "end": span["end"] + s, "text": span["text"]}
+                    source, cue = shift(found["source"]), shift(found["cue"])
+                    # rules 11/12: a continuation's speaker stands in the attributed sentence before it
+                    source = source or last_source
+                    last_source = source
+                else:
+                    last_source = None
+                out.append(SentenceAnalysis(s, e, text, labels[j],
+                                            {n: round(float(p), 4) for n, p in zip(self.labels, probs[j])},
+                                            source, cue))
+            results.append(Analysis(out))
         return results
+
+
+def _load_torch(path: str, device: str | None):
+    """The PyTorch ``DocumentModel`` of a folder (torch is imported only here)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from .network import DocumentModel
+
+    encoder = AutoModelForSequenceClassification.from_pretrained(
+        path, use_safetensors=True, local_files_only=True, trust_remote_code=False)
+    head_path = os.path.join(path, SPAN_HEAD_FILE)
+    head = DocumentModel.load_span_head(head_path, encoder.config.hidden_size) if os.path.isfile(head_path) else None
+    model = DocumentModel(encoder, span_head=head, with_spans=head is not None)
+    return model.to(device or ("cuda" if torch.cuda.is_available() else "cpu")).eval()

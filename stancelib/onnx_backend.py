@@ -1,7 +1,8 @@
 """Run an exported ``model.onnx`` with onnxruntime (CPU): the ONNX ``runner`` of ``StanceClassifier``.
 
-A runner takes the tokenizer's numpy batch (``input_ids``, ``attention_mask``,
-``token_type_ids``) and returns float32 logits of shape ``(n, num_labels)``.
+A runner takes a padded numpy batch of windows (``input_ids``, ``attention_mask``,
+``token_type_ids``) and returns float32 ``(logits, tags)``: sentence-label logits and source/cue
+tag logits at every position, shapes ``(n, tokens, labels)`` and ``(n, tokens, tags)``.
 Export a model folder with ``stancelib export --model DIR --format onnx``.
 """
 
@@ -56,7 +57,9 @@ class OnnxRunner:
         self.session = ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
         self.input_names = tuple(i.name for i in self.session.get_inputs())
         outputs = [o.name for o in self.session.get_outputs()]
-        self.output_name = "logits" if "logits" in outputs else outputs[0]
+        if outputs != ["logits", "tags"]:
+            raise ValueError(f"{path} has outputs {outputs}, not the document model's ['logits', 'tags']: "
+                             "export it again with this stancelib (`stancelib export`)")
 
     def __call__(self, batch: dict) -> np.ndarray:
         if "token_type_ids" in self.input_names and "token_type_ids" not in batch and "input_ids" in batch:
@@ -65,8 +68,8 @@ class OnnxRunner:
         if missing:
             raise KeyError(f"{self.path} needs inputs {list(self.input_names)}; the batch lacks {missing}")
         feed = {name: np.ascontiguousarray(batch[name], dtype=np.int64) for name in self.input_names}
-        (logits,) = self.session.run([self.output_name], feed)
-        return np.asarray(logits, dtype=np.float32)
+        logits, tags = self.session.run(["logits", "tags"], feed)
+        return np.asarray(logits, dtype=np.float32), np.asarray(tags, dtype=np.float32)
 
     def __repr__(self) -> str:
         return f"OnnxRunner({self.path!r})"

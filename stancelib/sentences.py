@@ -99,9 +99,3 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                     e -= 1
                 spans.append((s, e))
     return spans
-
-
-def neighbour_context(sentences: list[str], k: int, window: int = 1) -> str:
-    """The context segment of sentence ``k`` for a context-aware model: the ``window``
-    sentences before it and the ``window`` after it, joined in document order."""
-    return " ".join(s for s in sentences[max(k - window, 0):k] + sentences[k + 1:k + 1 + window] if s)

@@ -11,7 +11,6 @@ import os
 from dataclasses import dataclass, field
 
 from .corpora.common import CORPUS_NAMES
-from .data import MAX_CONTEXT_WINDOW
 
 
 @dataclass
@@ -29,14 +28,15 @@ class TrainingArguments:
     output_dir: str = "runs/default"
     # optimisation
     max_length: int = 96
-    # context-aware: the neighbouring sentences go in as a second segment (LABELS.md rules 11, 12)
-    context: bool = False
-    # how many sentences on each side the context segment holds (a quote's speaker may be two back)
-    context_window: int = 1
-    # share of training sentences read without their neighbours (an empty context), so that a
-    # context-aware model also labels a sentence on its own (predict() of a lone string); a
-    # sentence whose label rule 12 takes from its neighbours (hard note "rule 12") always keeps them
-    context_dropout: float = 0.0
+    # the document model: an article's sentences packed into windows of up to this many tokens
+    # (each sentence opened by [CLS], labelled from it); at prediction time consecutive windows
+    # overlap by window_overlap tokens (None: a quarter of the window), see stancelib/windows.py
+    window_tokens: int = 256
+    window_overlap: int | None = None
+    # share of the sentences of multi-sentence documents that are also trained as windows of one,
+    # so that predict() of a lone string stays served; never a rule-12 continuation (hard note
+    # "rule 12"), whose label comes from its neighbours
+    lone_sentence_rate: float = 0.0
     learning_rate: float = 5e-5
     num_train_epochs: float = 4.0
     per_device_train_batch_size: int = 16
@@ -58,14 +58,20 @@ class TrainingArguments:
     # weight of a real-news example relative to a bundled-corpus one (which keeps its class weight);
     # or per corpus, e.g. {checkthat: 1.0, default: 0.5}
     real_news_weight: float | dict = 1.0
+    # the project's own three-way labels of real news (data/real_news/references.jsonl, train part),
+    # materialised from real_news_dir; any recipe that reads real news also scores (and calibrates
+    # on) the real-news dev part
+    real_news_references: bool = False
+    real_news_references_weight: float = 1.0
     # weight of a partial-label example ("neutral or attributed") relative to a definite one
     partial_label_weight: float = 1.0
     seed: int = 42
     # stop when dev macro-F1 has not improved for this many evaluations (0: never stop early)
     early_stopping_patience: int = 2
-    # source/cue span head, trained beside the classifier on the corpus spans (saved under model/spans)
+    # the source/cue token head, trained jointly with the sentence labels on the same hidden states
+    # (saved beside the encoder as span_head.safetensors); its loss counts span_loss_weight times
     train_spans: bool = True
-    span_epochs: float = 3.0
+    span_loss_weight: float = 0.5
     max_steps: int = -1
     logging_steps: int = 20
     use_cpu: bool = True
@@ -74,8 +80,6 @@ class TrainingArguments:
     model_card_dir: str | None = "model_cards"
     # checkpoints are needed by --resume while a run is unfinished; a finished run drops them
     keep_checkpoints: bool = False
-    notes: str = ""
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if isinstance(self.class_weights, str) and self.class_weights not in ("balanced", "none"):
@@ -84,8 +88,10 @@ class TrainingArguments:
             raise ValueError("class_weights needs exactly three numbers, in LABELS order")
         if isinstance(self.extra_train_files, str):  # one path written without list brackets
             self.extra_train_files = [self.extra_train_files]
-        if not 1 <= self.context_window <= MAX_CONTEXT_WINDOW:
-            raise ValueError(f"context_window must be 1 to {MAX_CONTEXT_WINDOW} sentences, got {self.context_window}")
+        if not self.max_length <= self.window_tokens <= 512:
+            raise ValueError(f"window_tokens must lie between max_length ({self.max_length}) and 512, got {self.window_tokens}")
+        if self.window_overlap is not None and not 0 <= self.window_overlap < self.window_tokens:
+            raise ValueError(f"window_overlap must lie in [0, window_tokens), got {self.window_overlap}")
         for name, setting, extra in (("real_news_max", self.real_news_max, ()),
                                      ("real_news_weight", self.real_news_weight, ("default",))):
             if isinstance(setting, dict):
@@ -93,8 +99,8 @@ class TrainingArguments:
                 if unknown:
                     raise ValueError(f"{name}: unknown corpus {', '.join(unknown)}; "
                                      f"known: {', '.join(CORPUS_NAMES + extra)}")
-        if not 0.0 <= self.context_dropout < 1.0:
-            raise ValueError(f"context_dropout must lie in [0, 1), got {self.context_dropout}")
+        if not 0.0 <= self.lone_sentence_rate <= 1.0:
+            raise ValueError(f"lone_sentence_rate must lie in [0, 1], got {self.lone_sentence_rate}")
         if self.max_length < 8:
             raise ValueError("max_length must be at least 8 tokens")
 
@@ -118,7 +124,12 @@ class TrainingArguments:
         return cls(**values)
 
     @classmethod
-    def from_yaml(cls, path: str, **overrides) -> "TrainingArguments":
+    def from_yaml(cls, path: str, settings: list[str] | None = None, **overrides) -> "TrainingArguments":
+        """Read a config file; ``settings`` are ``key=value`` overrides (``--set`` on the command
+        line; the value is read as YAML, so ``3``, ``true``, ``[a, b]`` and ``{polnear: 100}`` work),
+        checked like the file's keys. Relative paths in the file resolve from the file's own folder
+        (so a run does not depend on where it was started); paths given on the command line
+        resolve from the current folder."""
         import yaml
 
         if not os.path.isfile(path):
@@ -127,5 +138,38 @@ class TrainingArguments:
             values = yaml.safe_load(f) or {}
         if not isinstance(values, dict):
             raise ValueError(f"{path}: a config file must be a mapping of settings")
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        base = os.path.dirname(os.path.abspath(path))
+        values = {k: _resolve(v, base) if k in PATH_FIELDS else v for k, v in values.items()}
+        # command-line paths are the user's, typed relative to the current folder
+        values.update({k: _resolve(v, os.getcwd()) if k in PATH_FIELDS else v
+                       for k, v in {**overrides, **parse_settings(settings or [])}.items() if v is not None})
         return cls.from_dict(values, where=path)
+
+
+# settings that name files or folders: in a config file they are relative to the file's folder
+PATH_FIELDS = ("train_file", "extra_train_files", "dev_file", "test_file", "pairs_file", "output_dir",
+               "model_card_dir", "real_news_dir")
+
+
+def _resolve(value, base: str):
+    if isinstance(value, list):
+        return [_resolve(v, base) for v in value]
+    if isinstance(value, str) and value and not os.path.isabs(value):
+        return os.path.normpath(os.path.join(base, value))
+    return value
+
+
+def parse_settings(settings: list[str]) -> dict:
+    """``["key=value", ...]`` -> ``{key: value}``, each value read as YAML."""
+    import yaml
+
+    out = {}
+    for item in settings:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set expects key=value, got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as e:
+            raise ValueError(f"--set {key.strip()}: cannot read {raw!r} ({e.__class__.__name__})") from None
+    return out

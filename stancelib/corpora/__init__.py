@@ -51,12 +51,14 @@ from .babe import BABE_FACTUAL, BABE_OPINION, load_babe
 from .common import ALL_ALLOWED, CORPUS_NAMES, ENV_VAR, HELD_OUT, NONE_ALLOWED, OBJ_ALLOWED, TUNING_SETS, data_root, text_key
 from .lexicon import cue_qualifies, impersonal_cue, source_kind, vague_source
 from .polnear import load_polnear, polnear_article
+from .references import ReferenceError, load_real_news
 from .subjectivity import load_checkthat, load_newssd
 
 __all__ = [
     "ALL_ALLOWED", "BABE_FACTUAL", "CORPUS_NAMES", "BABE_OPINION", "ENV_VAR", "HELD_OUT", "NONE_ALLOWED", "OBJ_ALLOWED", "TUNING_SETS",
     "cue_qualifies", "data_root", "held_out_records", "impersonal_cue", "load_babe", "load_checkthat", "load_newssd",
-    "load_polnear", "polnear_article", "source_kind", "text_key", "trainable_records", "vague_source",
+    "load_polnear", "load_real_news", "polnear_article", "ReferenceError", "source_kind", "text_key", "trainable_records",
+    "vague_source",
 ]
 
 

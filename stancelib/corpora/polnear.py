@@ -156,7 +156,7 @@ import glob
 import os
 import re
 
-from ..data import MAX_CONTEXT_WINDOW, DataError
+from ..data import DataError
 from ..sentences import split_sentences
 from .common import ALL_ALLOWED, NONE_ALLOWED, _POLNEAR_SPLITS, _check_split, _need, _record, data_root
 from .lexicon import UNANNOTATED_CUES, _opens_sentence, _words, cue_qualifies, impersonal_cue, source_kind, vague_source
@@ -367,12 +367,11 @@ def polnear_article(text: str, ann_path: str, name: str, txt_path: str = "", inc
             records.append(_record(base | {"label": None, "allowed": list(NONE_ALLOWED), "gold": "none"}, where))
         elif include_ambiguous:
             records.append(_record(base | {"label": None, "allowed": list(ALL_ALLOWED), "gold": "ambiguous"}, where))
-    # a context-aware model needs the article's real neighbours (the records skip some sentences):
-    # each record carries the sentences around it, enough for a context window of MAX_CONTEXT_WINDOW
+    # the document model reads the article's real neighbours (the records skip some sentences):
+    # each record carries the article's sentences (one shared list) and its index ``i`` in them
     texts = [text[s:e] for s, e in sentences]
     for rec in records:
-        lo = max(rec["i"] - MAX_CONTEXT_WINDOW, 0)
-        rec["around"] = {"sentences": texts[lo:rec["i"] + MAX_CONTEXT_WINDOW + 1], "k": rec["i"] - lo}
+        rec["article"] = texts
     return records
 
 

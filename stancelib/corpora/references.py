@@ -185,8 +185,8 @@ def load_real_news(part: str | None = None, root: str | None = None, path: str =
 
     ``part`` is ``"train"``, ``"dev"`` or ``None`` (both). Each record is a canonical
     stancelib record (definite ``label``, ``source``/``cue`` spans) plus ``corpus``, ``part``,
-    ``ref`` (the locator id), ``doc``/``i`` and, for PolNeAR, the article's sentences around it
-    (``around``), so that a document model reads real context. A missing file or a text whose
+    ``ref`` (the locator id), ``doc``/``i`` and, for PolNeAR, the article's sentences
+    (``article``), so that the document model reads real context. A missing file or a text whose
     hash differs raises :class:`ReferenceError` naming the reference.
     """
     if part is not None and part not in PARTS:
@@ -195,7 +195,11 @@ def load_real_news(part: str | None = None, root: str | None = None, path: str =
     refs = [r for r in read_references(path) if part is None or r["part"] == part]
     out = []
     for ref in refs:
-        text, extra = resolver.text(ref["id"])
+        try:
+            text, extra = resolver.text(ref["id"])
+        except ReferenceError as e:  # a missing file names its path: say which reference needed it
+            msg = str(e) if str(e).startswith(ref["id"]) else f"{ref['id']}: {e}"
+            raise ReferenceError(f"{ref['_where']}: {msg}") from None
         if text_hash(text) != ref["hash"]:
             raise ReferenceError(f"{ref['_where']}: {ref['id']}: the text in the corpora folder does not match "
                                  f"the annotated one (hash {text_hash(text)} != {ref['hash']}); "
@@ -215,12 +219,23 @@ def load_real_news(part: str | None = None, root: str | None = None, path: str =
 
 
 def _number_articles(records: list[dict], resolver: _Resolver) -> None:
-    """Give PolNeAR records their sentence index ``i`` and the article's sentences (``article``)."""
+    """Give PolNeAR records their sentence index ``i`` and the article's sentences (``article``).
+
+    ``i`` counts every span of :func:`split_sentences`, as the PolNeAR adapter's ``i`` does, so a
+    reference and an adapter record of the same sentence name the same position.
+    """
+    cache: dict[tuple[str, str], tuple[list[int], list[str]]] = {}
     for rec in records:
-        if "start" not in rec:
+        if "_split" not in rec:  # not PolNeAR (validate_record gives every record a "start", None here)
             continue
-        text = resolver.article(rec["_split"], rec["doc"])
-        spans = _polnear_article_spans(text)
-        starts = [s for s, _ in spans]
-        rec["i"] = starts.index(rec["start"]) if rec["start"] in starts else 0
-        rec["article"] = [text[s:e] for s, e in spans]
+        key = (rec["_split"], rec["doc"])
+        if key not in cache:
+            text = resolver.article(*key)
+            spans = split_sentences(text)
+            cache[key] = ([s for s, _ in spans], [text[s:e] for s, e in spans])
+        starts, sentences = cache[key]
+        if rec["start"] not in starts:
+            raise ReferenceError(f"{rec['_where']}: {rec['ref']}: offset {rec['start']} does not open a sentence "
+                                 "of the article as stancelib splits it")
+        rec["i"] = starts.index(rec["start"])
+        rec["article"] = sentences
