@@ -158,3 +158,46 @@ def test_context_training_supplement():
     challenge = [r for part in CHALLENGE_PARTS for r in read_records(os.path.join(CORPUS, "context_challenge", f"{part}.jsonl"))]
     check_disjoint({"supplement": records, "challenge": challenge}
                    | {name: read_records(os.path.join(CORPUS, f"{name}.jsonl")) for name in ("dev", "test")})
+
+
+def _scripts():
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+    import check_corpus_source
+
+    return check_corpus_source
+
+
+def test_no_unattributed_member_is_the_neutral_one_plus_an_appended_clause(pairs):
+    cs = _scripts()
+    assert cs.appended_clause("The port closed on Monday.",
+                              "The port closed on Monday, though many in the port believe it will reopen.")
+    assert not cs.appended_clause("The port closed on Monday.", "The port closed on Monday, a port source told local media.")
+    bad = [p["group"] for p in pairs if p["neutral"] and p["unattributed"]
+           and cs.appended_clause(p["neutral"], p["unattributed"])]
+    assert not bad, bad
+
+
+def test_every_claim_kind_and_the_boundary_have_enough_groups(pairs):
+    cs = _scripts()
+    kinds = collections.Counter(p["kind"] for p in pairs)
+    for kind in cs.CLAIM_KINDS:
+        assert kinds[kind] >= 40, (kind, kinds[kind])
+    assert sum(kinds[k] for k in cs.BOUNDARY_KINDS) >= 150, kinds
+    assert kinds["act vs statement"] >= 40 and kinds["report of speaking"] >= 40
+    # claim groups have all three members; pairs of two have no unattributed member
+    for p in pairs:
+        if p["kind"] in cs.CLAIM_KINDS:
+            assert all(p[k] for k in ("neutral", "attributed", "unattributed")), p["group"]
+        if p["kind"] in cs.PAIRS_OF_TWO:
+            assert p["unattributed"] is None and p["neutral"] and p["attributed"], p["group"]
+    # the reporting verbs are not all "said"
+    cues = collections.Counter(p["cue"].split()[0].lower() for p in pairs if p["kind"] == "reporting verb")
+    assert len(cues) >= 30 and cues["said"] <= 10, cues
+
+
+def test_pairs_of_two_load_with_the_project_loader(pairs):
+    path = os.path.join(CORPUS, "minimal_pairs.jsonl")
+    recs = load_minimal_pairs(path)
+    assert len(recs) == sum(sum(p[k] is not None for k in ("neutral", "attributed", "unattributed")) for p in pairs)
