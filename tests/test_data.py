@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from stancelib.data import DataError, check_disjoint, load_dataset, load_minimal_pairs, neighbour_contexts, read_records
+from stancelib.data import DataError, check_disjoint, load_dataset, load_minimal_pairs, read_records
 from tests.conftest import write_jsonl
 
 
@@ -77,15 +77,3 @@ def test_minimal_pairs_need_all_members(tmp_path):
     path.write_text(json.dumps({"group": "g", "neutral": "A.", "attributed": "", "unattributed": "C."}) + "\n")
     with pytest.raises(DataError, match=r"pairs\.jsonl:1: .*'attributed'"):
         load_minimal_pairs(str(path))
-
-
-def test_neighbour_contexts_by_doc_and_window():
-    recs = [{"doc": "a", "i": i, "text": t} for i, t in enumerate(["S0.", "S1.", "S2.", "S3."])]
-    recs.append({"doc": None, "i": None, "text": "Alone."})
-    assert neighbour_contexts(recs) == ["S1.", "S0. S2.", "S1. S3.", "S2.", ""]
-    assert neighbour_contexts(recs, 2) == ["S1. S2.", "S0. S2. S3.", "S0. S1. S3.", "S1. S2.", ""]
-    # a record may bring the sentences around it (the real-news adapters do)
-    around = {"text": "S2.", "doc": "b", "i": 7, "around": {"sentences": ["X.", "S2.", "Y.", "Z."], "k": 1}}
-    assert neighbour_contexts([around], 2) == ["X. Y. Z."]
-    with pytest.raises(ValueError, match="context window"):
-        neighbour_contexts(recs, 0)
