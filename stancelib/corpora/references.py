@@ -10,7 +10,10 @@ splits, a locator and the labels this project gave it under ``LABELS.md``, never
 Locators, one per corpus (the ``id`` says everything needed to find the text again):
 
 - ``polnear/<split>/<article>@<start>-<end>``: characters ``start:end`` of
-  ``polnear/data/<split>/text/<article>.txt`` (a sentence of :func:`split_sentences`);
+  ``polnear/data/<split>/text/<article>.txt`` (a sentence of :func:`split_sentences`); in the
+  committed references ``<article>`` is :func:`article_key` of the file name (12 hex digits), never
+  the name itself, because PolNeAR file names open with the first words of the headline
+  (:func:`public_id` turns one form into the other; the resolver reads both);
 - ``checkthat/<split>/<sentence_id>``: the row of ``<split>_en.tsv`` with that id;
 - ``newssd/<file>/<row>``: the ``row``-th data row (1-based) of ``newssd-eng/data/english/<file>.csv``;
 - ``babe/SG2/<row>``: the ``row``-th data row (1-based) of ``babe/data/final_labels_SG2.csv``.
@@ -29,6 +32,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 
 from ..data import DataError, validate_record
 from ..sentences import split_sentences
@@ -36,6 +40,7 @@ from .common import _norm, _need, data_root, text_key
 
 REFERENCES_FILE = os.path.join(os.path.dirname(__file__), "..", "..", "data", "real_news", "references.jsonl")
 PARTS = ("train", "dev")
+_ARTICLE_KEY = re.compile(r"[0-9a-f]{12}")
 
 
 class ReferenceError(DataError):
@@ -44,6 +49,21 @@ class ReferenceError(DataError):
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def article_key(name: str) -> str:
+    """How a committed PolNeAR locator names an article: a digest of its file name (no headline words)."""
+    return text_hash(name)
+
+
+def public_id(ref_id: str) -> str:
+    """The locator as committed: a PolNeAR article named by :func:`article_key`; other ids unchanged."""
+    corpus, _, rest = ref_id.partition("/")
+    split, _, tail = rest.partition("/")
+    doc, _, offsets = tail.rpartition("@")
+    if corpus != "polnear" or _ARTICLE_KEY.fullmatch(doc):
+        return ref_id
+    return f"polnear/{split}/{article_key(doc)}@{offsets}"
 
 
 # --------------------------------------------------------------------------- reading the corpora
@@ -115,8 +135,22 @@ class _Resolver:
         self.p = _paths(root)
         self._articles: dict[tuple[str, str], str] = {}
         self._tables: dict[str, dict[str, str]] = {}
+        self._names: dict[str, dict[str, str]] = {}
+
+    def article_name(self, split: str, doc: str) -> str:
+        """The file name of a PolNeAR article named by its file name or by :func:`article_key`."""
+        if not _ARTICLE_KEY.fullmatch(doc):
+            return doc
+        folder = os.path.join(self.p["polnear"], split, "text")
+        if split not in self._names:
+            names = [fn[:-4] for fn in os.listdir(folder) if fn.endswith(".txt")] if os.path.isdir(folder) else []
+            self._names[split] = {article_key(n): n for n in names}
+        if doc not in self._names[split]:
+            raise ReferenceError(f"PolNeAR article with key {doc} not found in {folder}")
+        return self._names[split][doc]
 
     def article(self, split: str, doc: str) -> str:
+        doc = self.article_name(split, doc)
         key = (split, doc)
         if key not in self._articles:
             path = os.path.join(self.p["polnear"], split, "text", f"{doc}.txt")
@@ -141,6 +175,7 @@ class _Resolver:
         if corpus == "polnear":
             doc, _, offsets = tail.rpartition("@")
             start, end = (int(x) for x in offsets.split("-"))
+            doc = self.article_name(split, doc)
             return self.article(split, doc)[start:end], {"doc": doc, "start": start, "end": end, "split": split}
         if corpus == "checkthat":
             if split == "dev_test":
