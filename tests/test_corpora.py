@@ -25,8 +25,9 @@ from stancelib.corpora import (
     trainable_records,
     vague_source,
 )
-from stancelib.data import neighbour_contexts, validate_record
+from stancelib.data import validate_record
 from stancelib.sentences import split_sentences
+from stancelib.windows import documents_from_records
 
 SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 NONE = ["neutral_report", "unattributed_claim"]
@@ -327,16 +328,19 @@ def test_polnear_sentences_and_labels(synth):
     recs = load_polnear("train", synth)
     by = by_text(recs)
     spans = split_sentences(ARTICLE)
+    sentences = [ARTICLE[a:b] for a, b in spans]
     for r in recs:
-        assert validate_record(r, "x") == {k: v for k, v in r.items() if k not in ("_where", "around")}
-        k = r["i"]  # the context is the article's real neighbours, also sentences that are not records
-        for window in (1, 2):
-            want = " ".join(ARTICLE[a:b] for a, b in spans[max(k - window, 0):k + window + 1] if (a, b) != spans[k])
-            assert neighbour_contexts([r], window) == [want]
+        assert validate_record(r, "x") == {k: v for k, v in r.items() if k not in ("_where", "article")}
+        # the document model reads the article's real sentences, also those that are no records
+        assert r["article"] == sentences and r["article"][r["i"]] == r["text"]
         assert ARTICLE[r["start"]:r["end"]] == r["text"]
         assert spans[r["i"]] == (r["start"], r["end"])
         assert r["doc"] == "ferry-fares"
         assert r["_where"].endswith(f"ferry-fares.txt:{r['start']}")
+    # some sentences are no records (ambiguous ones are left out), yet the document read is the whole article
+    assert len(recs) < len(spans)
+    documents, where = documents_from_records(recs)
+    assert documents == [sentences] and where == [(0, r["i"]) for r in recs]
 
     # headline (first line) is a sentence; no attribution -> neutral or unattributed
     title = by["Ferry fares to rise in spring"]
@@ -410,7 +414,8 @@ def test_polnear_vague_sources(vague_synth, tmp_path):
         r = by[text]
         assert (r["label"], r["allowed"], r["gold"]) == ("unattributed_claim", ["unattributed_claim"], "vague_source"), text
         assert r["source"] is None and r["cue"] is None
-        assert validate_record(r, "x") == {k: v for k, v in r.items() if k not in ("_where", "around")}
+        assert validate_record(r, "x") == {k: v for k, v in r.items() if k not in ("_where", "article")}
+        assert r["article"][r["i"]] == r["text"] and len(r["article"]) == len(every)
     for text in NOT_VAGUE_SENTENCES:
         assert text not in by and every[text]["gold"] == "ambiguous", text
     # a named source wins over the vague one it quotes (rule 8)
@@ -552,10 +557,13 @@ def all_records(loaded):
 def test_real_every_record_validates(loaded):
     n = 0
     for rec in all_records(loaded):
-        assert validate_record(rec, rec["_where"]) == {k: v for k, v in rec.items() if k not in ("_where", "around")}
+        assert validate_record(rec, rec["_where"]) == {k: v for k, v in rec.items() if k not in ("_where", "article")}
         assert rec["gold"] is not None and rec["allowed"]
         n += 1
     assert n > 20000
+    for recs in loaded["polnear"].values():  # every PolNeAR record carries its article's sentences
+        for rec in recs:
+            assert rec["article"][rec["i"]] == rec["text"], rec["_where"]
 
 
 @needs_data
