@@ -14,6 +14,11 @@ Also   data/corpus/source/ctx1.jsonl, ctx2.jsonl, ctx3.jsonl (the context challe
        data/corpus/source/ctxtrain*.jsonl (articles rich in multi-sentence quotes and pronoun sources)
     -> data/corpus/context_train.jsonl   (a training-only supplement, named by configs in
                                           extra_train_files; no dev or test part of its own)
+       data/corpus/source/genre*.jsonl    (wire briefs, market copy, sport, culture, obituaries,
+                                          weather, results, schedules: genres the splits lack)
+    -> data/corpus/genre_train.jsonl     (a second training-only supplement, like context_train;
+                                          kept out of w*.jsonl so that adding to it never reshuffles
+                                          the article split)
 
 Splits are by article (and by pair group), about 70/15/15, stratified by domain
 and register (pairs: by domain and kind), deterministic for a given seed.
@@ -40,6 +45,7 @@ from stancelib.labels import LABELS  # noqa: E402
 SPLITS = ("train", "dev", "test")
 CHALLENGE = {"dev": "ctx1.jsonl", "test": "ctx2.jsonl", "test2": "ctx3.jsonl"}
 SUPPLEMENT = "ctxtrain*.jsonl"
+GENRE = "genre*.jsonl"
 # 20 slots: 14 train, 3 dev, 3 test, interleaved so each stratum's share is even
 PATTERN = ["train", "train", "dev", "train", "train", "test", "train", "train", "train", "dev",
            "train", "train", "test", "train", "train", "dev", "train", "train", "test", "train"]
@@ -129,8 +135,11 @@ def main():
     pairs = read_sources(os.path.join(src, "pairs_*.jsonl"))
     challenge = {part: read_sources(os.path.join(src, name)) for part, name in CHALLENGE.items()}
     supplement = read_sources(os.path.join(src, SUPPLEMENT))
-    problems = [msg for where, art in articles + supplement + sum(challenge.values(), [])
+    genre = read_sources(os.path.join(src, GENRE))
+    problems = [msg for where, art in articles + supplement + genre + sum(challenge.values(), [])
                 for msg in check_article(art, where)]
+    docs = collections.Counter(art["doc"] for _, art in articles + supplement + genre + sum(challenge.values(), []))
+    problems += [f"doc id {doc} is used {n} times" for doc, n in sorted(docs.items()) if n > 1]
     problems += [msg for where, pair in pairs for msg in check_pair(pair, where)]
     if problems:
         print("\n".join(problems), file=sys.stderr)
@@ -158,14 +167,18 @@ def main():
         write_jsonl(os.path.join(challenge_dir, f"{part}.jsonl"), article_rows(items))
     supplement_path = os.path.join(ns.corpus, "context_train.jsonl")
     write_jsonl(supplement_path, article_rows(supplement))
+    genre_path = os.path.join(ns.corpus, "genre_train.jsonl")
+    write_jsonl(genre_path, article_rows(genre))
 
     # the project's own loaders must accept what was written, and no sentence may cross splits
     loaded = {name: read_records(os.path.join(ns.corpus, f"{name}.jsonl")) for name in SPLITS}
     pairs_path = os.path.join(ns.corpus, "minimal_pairs.jsonl")
     ctx_rows = {part: read_records(os.path.join(challenge_dir, f"{part}.jsonl")) for part in CHALLENGE}
     supplement_rows = read_records(supplement_path)
-    # the supplement is training data: it shares the train split's side of the check
-    check_disjoint({name: loaded[name] + load_minimal_pairs(pairs_path, name) + (supplement_rows if name == "train" else [])
+    genre_rows = read_records(genre_path)
+    # the supplements are training data: they share the train split's side of the check
+    check_disjoint({name: loaded[name] + load_minimal_pairs(pairs_path, name)
+                    + (supplement_rows + genre_rows if name == "train" else [])
                     for name in SPLITS}
                    | {f"context challenge {part}": rows_ for part, rows_ in ctx_rows.items()})
 
@@ -188,6 +201,9 @@ def main():
     stats["hard_sentences"] = sum(1 for r in everything if r["hard"])
     stats["context_challenge"] = {part: article_set_stats(len(challenge[part]), part_rows) for part, part_rows in ctx_rows.items()}
     stats["context_train"] = article_set_stats(len(supplement), supplement_rows)
+    stats["genre_train"] = article_set_stats(len(genre), genre_rows)
+    stats["genre_train"]["domains"] = dict(sorted(collections.Counter(a["domain"] for _, a in genre).items()))
+    stats["genre_train"]["registers"] = dict(sorted(collections.Counter(a["register"] for _, a in genre).items()))
     with open(os.path.join(ns.corpus, "stats.json"), "w", encoding="utf-8") as f:
         json.dump(stats, f, indent=2)
         f.write("\n")

@@ -116,6 +116,7 @@ def test_sources_pass_their_checker(capsys):
     src = os.path.join(CORPUS, "source")
     assert main(sorted(glob.glob(os.path.join(src, "w*.jsonl")))) == 0
     assert main(sorted(glob.glob(os.path.join(src, "ctx*.jsonl")))) == 0  # challenge set and supplement
+    assert main(sorted(glob.glob(os.path.join(src, "genre*.jsonl")))) == 0  # genre supplement
     assert main(sorted(glob.glob(os.path.join(src, "pairs_*.jsonl")))) == 0
     out = capsys.readouterr().out
     assert "problems 0" in out and "problems 1" not in out
@@ -142,8 +143,9 @@ def test_context_challenge_set(rows, part):
     hard = collections.Counter(r["hard"].split(":")[0] for r in records)
     assert hard["rule 12"] >= 50 and hard["rule 11"] >= 20
     check_context_articles(records)
-    # never in a training split, nor in the training supplement
-    check_disjoint({"challenge": records, "supplement": read_records(os.path.join(CORPUS, "context_train.jsonl"))}
+    # never in a training split, nor in the training supplements
+    check_disjoint({"challenge": records, "supplement": read_records(os.path.join(CORPUS, "context_train.jsonl")),
+                    "genre supplement": read_records(os.path.join(CORPUS, "genre_train.jsonl"))}
                    | {name: read_records(os.path.join(CORPUS, f"{name}.jsonl")) for name in SPLITS})
 
 
@@ -158,6 +160,30 @@ def test_context_training_supplement():
     challenge = [r for part in CHALLENGE_PARTS for r in read_records(os.path.join(CORPUS, "context_challenge", f"{part}.jsonl"))]
     check_disjoint({"supplement": records, "challenge": challenge}
                    | {name: read_records(os.path.join(CORPUS, f"{name}.jsonl")) for name in ("dev", "test")})
+
+
+def test_genre_training_supplement(rows):
+    """Training-only wire, market, sport, culture, obituary, weather and schedule copy, in no split.
+
+    Kept out of source/w*.jsonl so that adding to it never moves an article between train, dev and test.
+    """
+    records = read_records(os.path.join(CORPUS, "genre_train.jsonl"))
+    docs = {r["doc"] for r in records}
+    assert len(docs) >= 9 and len(records) >= 60
+    assert all(d.startswith("g") for d in docs)
+    split_docs = {r["doc"] for name in SPLITS for r in rows[name]}
+    assert not docs & split_docs
+    assert not {f"{d}.txt" for d in docs} & set(os.listdir(os.path.join(CORPUS, "articles")))
+    by_doc = collections.defaultdict(list)
+    for r in records:
+        by_doc[r["doc"]].append(r["i"])
+    assert all(sorted(ids) == list(range(len(ids))) for ids in by_doc.values())
+    # outside dev, test, the dev/test pair groups and the context challenge set
+    pairs_path = os.path.join(CORPUS, "minimal_pairs.jsonl")
+    challenge = [r for part in CHALLENGE_PARTS for r in read_records(os.path.join(CORPUS, "context_challenge", f"{part}.jsonl"))]
+    check_disjoint({"genre supplement": records, "challenge": challenge}
+                   | {name: read_records(os.path.join(CORPUS, f"{name}.jsonl")) + load_minimal_pairs(pairs_path, name)
+                      for name in ("dev", "test")})
 
 
 def _scripts():
