@@ -75,10 +75,26 @@ def serve(settings: Settings) -> int:
                   # SIGTERM: stop accepting, answer what is in flight (each within its deadline), exit
                   timeout_graceful_shutdown=int(settings.request_timeout) + 5)
     if settings.workers == 1:
-        server = uvicorn.Server(uvicorn.Config(create_app(clf, settings), **common))
+        server = _server_class(uvicorn)(uvicorn.Config(create_app(clf, settings), **common))
         server.run()
         return 0 if server.started else 1
     del clf
     os.environ["STANCELIB_SERVE_SETTINGS"] = settings.to_json()
     uvicorn.run("stancelib.serve.app:app_from_env", factory=True, workers=settings.workers, **common)
     return 0
+
+
+def _server_class(uvicorn):
+    import contextlib
+    import signal
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):
+            # uvicorn re-raises the stop signal once it has drained; a graceful stop on SIGTERM
+            # is a clean exit for us (status 0). Ctrl-C still ends as an interrupt.
+            with super().capture_signals():
+                yield
+                self._captured_signals = [s for s in self._captured_signals if s != signal.SIGTERM]
+
+    return Server
