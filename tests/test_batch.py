@@ -409,15 +409,28 @@ def test_a_text_that_breaks_the_model_costs_only_its_row(clf, tmp_path, monkeypa
 
 # ---- documents ---------------------------------------------------------------------
 
-def test_documents_mode_matches_analyze(clf, tokenizer, tmp_path):
-    from stancelib.spans import SpanTagger
+def test_documents_mode_matches_analyze(tokenizer, tmp_path):
+    import torch
 
-    # the same classifier with a (random) span head, so that source and cue columns get filled
-    with_spans = StanceClassifier(clf.model, tokenizer, max_length=64, metadata=clf.metadata)
-    with_spans.span_tagger = SpanTagger(make_tiny_model(tokenizer, seed=5, head="token"), tokenizer)
+    from stancelib.network import DocumentModel
+    from stancelib.sentences import split_sentences
+
+    # a document model with a (random) span head, so that source and cue columns get filled
+    model = DocumentModel(make_tiny_model(tokenizer, seed=5), with_spans=True)
+    with_spans = StanceClassifier(model, tokenizer, max_length=64, window_tokens=128)
+    assert with_spans.has_spans
     docs = ["Headline here\n\nMr. Lee spoke at 9 a.m. on Monday. Critics say it failed.",
             "", "The ministry said 40 people were hurt. \"We will rebuild,\" Mayor Ana Ortiz told reporters.",
             None, "One sentence only"] + [" ".join(SENTENCES[k : k + 4]) for k in range(0, 24, 4)]
+    # an untouched random head labels every sentence alike: rescale it and centre it on these
+    # sentences as their windows read them (the mean log-probability is the mean logit up to a
+    # constant), so that all three labels occur with clear margins
+    sentences = [[d[a:b] for a, b in split_sentences(d)] for d in docs if d]
+    mean_log = np.nanmean(np.log(np.concatenate(with_spans.predict_proba_documents(sentences, calibrated=False))), 0)
+    with torch.no_grad():
+        head = model.encoder.classifier
+        head.bias.copy_(-1000 * (torch.from_numpy(mean_log).to(head.bias) - head.bias))
+        head.weight.mul_(1000)
     src = write_jsonl(tmp_path / "docs.jsonl", [{"text": d, "id": k} for k, d in enumerate(docs)])
     predict_file(with_spans, src, str(tmp_path / "all"), id_column="id", mode="documents", batch_size=3,
                  show_progress=False)
@@ -531,3 +544,124 @@ def test_cli_pieces(clf, tmp_path, capsys):
     for bad in ("2/2", "a/b", "1"):
         with pytest.raises(SystemExit):
             parser.parse_args(["predict", "--input", src, "--shard", bad])
+
+
+# ---- sentence rows regrouped by document (--group-by-doc) ---------------------------------
+
+class NeighbourStub:
+    """A 'model' whose probabilities for a sentence depend on the sentence before and after it
+    in its document, so that a row read without its true neighbours gets other numbers."""
+
+    labels = tuple(reversed(LABELS))  # not LABELS order: the output must reorder the columns
+
+    def __init__(self):
+        self.calls = []
+
+    @staticmethod
+    def proba(prev, text, nxt):
+        h = np.array([hash((prev, text, nxt, k)) % 997 + 1 for k in range(3)], dtype=np.float32)
+        return h / h.sum()
+
+    def predict_proba_documents(self, documents):
+        self.calls.append([list(d) for d in documents])
+        return [np.array([self.proba(d[k - 1] if k else None, s, d[k + 1] if k + 1 < len(d) else None)
+                          for k, s in enumerate(d)]).reshape(len(d), 3) for d in documents]
+
+
+def grouped_rows():
+    """Three documents given out of order and interleaved, rows without a doc, a blank, bad rows."""
+    rows = [
+        {"id": "a2", "doc": "A", "i": 2, "text": "A third."},
+        {"id": "b0", "doc": "B", "i": 0, "text": "B first."},
+        {"id": "a0", "doc": "A", "i": 0, "text": "A first."},
+        {"id": "x", "text": "No doc at all."},
+        {"id": "b1", "doc": "B", "i": 1, "text": "   "},  # blank: no label, and no neighbour either
+        {"id": "a1", "doc": "A", "i": 1, "text": "A second."},
+        {"id": "b2", "doc": "B", "i": 2, "text": "B third."},
+        {"id": "bad", "doc": "B", "i": 3, "text": 17},
+        {"id": "c0", "doc": 7, "i": "zero", "text": "C with a bad index."},
+        {"id": "y", "doc": None, "i": 0, "text": "A doc of null."},
+    ]
+    # doc -> texts in reading order (what the stub must have been given)
+    docs = {"A": ["A first.", "A second.", "A third."], "B": ["B first.", "B third."]}
+    return rows, docs
+
+
+def expected_grouped(rows, docs):
+    out = {}
+    for d, texts in docs.items():
+        for k, t in enumerate(texts):
+            out[t] = NeighbourStub.proba(texts[k - 1] if k else None, t, texts[k + 1] if k + 1 < len(texts) else None)
+    for t in ("No doc at all.", "A doc of null."):
+        out[t] = NeighbourStub.proba(None, t, None)
+    return {t: p[::-1] for t, p in out.items()}  # the stub's columns are LABELS reversed
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_group_by_doc_reads_each_row_with_its_documents_neighbours(fmt, tmp_path):
+    rows, docs = grouped_rows()
+    if fmt == "jsonl":
+        src = write_jsonl(tmp_path / "in.jsonl", rows)
+    else:  # a typed table: doc and i as strings (a Parquet column holds one type), no bad text
+        rows = [dict(r, doc=None if r.get("doc") is None else str(r["doc"]),
+                     i=None if r.get("i") is None else str(r["i"]), text=str(r["text"])) for r in rows]
+        src = str(tmp_path / "in.parquet")
+        pq.write_table(pa.Table.from_pylist(rows), src)
+        docs["B"].append("17")
+    stub = NeighbourStub()
+    summary = predict_file(stub, src, str(tmp_path / "out"), id_column="id", group_by_doc=True, batch_size=3,
+                           show_progress=False)
+    assert summary["rows_done"] == len(rows)
+    t = table_of(str(tmp_path / "out"))
+    assert t.schema.names == ["row", "id", "text", "label", *PROB_COLUMNS, "error"]  # sentence mode's schema
+    got = t.to_pylist()
+    assert [r["row"] for r in got] == list(range(len(rows))) and [r["id"] for r in got] == [r["id"] for r in rows]
+    expected = expected_grouped(rows, docs)
+    for r in got:
+        if r["id"] == "b1":
+            assert r["label"] is None and r["error"] is None and r["p_neutral_report"] is None
+        elif r["id"] == "bad" and fmt == "jsonl":
+            assert r["label"] is None and r["error"] == "text is int, not a string"
+        elif r["id"] == "c0":
+            assert r["label"] is None and "i is 'zero', not a sentence index" in r["error"]
+        else:
+            p = np.array([r[c] for c in PROB_COLUMNS])
+            np.testing.assert_allclose(p, expected[r["text"]], rtol=1e-6, err_msg=r["id"])
+            assert r["label"] == LABELS[int(p.argmax())] and r["error"] is None
+    # a document reaching over several parts (A: rows 0, 2, 5) was labelled once, not once per part
+    assert sum(d == docs["A"] for call in stub.calls for d in call) == 1
+
+
+def test_group_by_doc_with_the_model_and_its_refusals(clf, tmp_path):
+    """With a real classifier: each row gets what predict_proba_documents gives its document;
+    a resumed run equals an uninterrupted one; --documents, --shard and a missing column are refused."""
+    rows = [{"id": str(k), "doc": f"d{k % 7}", "i": k // 7, "text": s} for k, s in enumerate(corpus(60))]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    predict_file(clf, src, str(tmp_path / "out"), id_column="id", group_by_doc=True, batch_size=16,
+                 show_progress=False)
+    t = table_of(str(tmp_path / "out"))
+    docs = [[r["text"] for r in rows if r["doc"] == f"d{d}"] for d in range(7)]
+    expected = {text: p for doc, probs in zip(docs, clf.predict_proba_documents(docs))
+                for text, p in zip(doc, np.asarray(probs)[:, [clf.labels.index(n) for n in LABELS]])}
+    np.testing.assert_allclose(probs_of(t), np.array([expected[r["text"]] for r in rows]), atol=1e-5)
+    assert t.column("text").to_pylist() == [r["text"] for r in rows]
+    # killed after two parts (simulated: parts 2.. removed, state rolled back by a rerun) -> same output
+    part_files = sorted(f for f in os.listdir(tmp_path / "out") if f.startswith("part-"))
+    shutil.copytree(tmp_path / "out", tmp_path / "again")
+    for f in part_files[2:]:
+        os.remove(tmp_path / "again" / f)
+    state = json.loads((tmp_path / "again" / "_state.json").read_text())
+    state.update(complete=False)
+    (tmp_path / "again" / "_state.json").write_text(json.dumps(state))
+    summary = predict_file(clf, src, str(tmp_path / "again"), id_column="id", group_by_doc=True, batch_size=16,
+                           show_progress=False)
+    assert summary["resumed_at_row"] == 32
+    assert_same_output(table_of(str(tmp_path / "again")), t)
+    with pytest.raises(CorpusError, match="already a whole article"):
+        predict_file(clf, src, str(tmp_path / "x1"), group_by_doc=True, mode="documents", show_progress=False)
+    with pytest.raises(CorpusError, match="split over shards"):
+        predict_file(clf, src, str(tmp_path / "x2"), group_by_doc=True, shard=(0, 2), show_progress=False)
+    pq.write_table(pa.table({"text": ["a", "b"]}), str(tmp_path / "nodoc.parquet"))
+    with pytest.raises(CorpusError, match="no column 'doc' to group"):
+        predict_file(clf, str(tmp_path / "nodoc.parquet"), str(tmp_path / "x3"), group_by_doc=True,
+                     show_progress=False)
