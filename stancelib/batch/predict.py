@@ -78,14 +78,14 @@ def _safe_analyze(clf, docs: list[str]) -> list:
 
 
 def _predict_chunk(clf, items: list, mode: str, schema):
-    """Output table for ``items`` = ``[(row, text, id, error), ...]``."""
+    """Output table for ``items`` = ``[(row, text, id, error, keys), ...]`` (``keys`` optional)."""
     import pyarrow as pa
 
     names = schema.names
     out: list[dict] = []
     if mode == "sentences":
         score_at, to_score = [], []
-        for row, text, ident, error in items:
+        for row, text, ident, error, *_ in items:
             error = error or _text_problem(text)
             out.append({"row": row, "id": ident, "text": None if error else text, "error": error})
             if error is None and text.strip():
@@ -100,9 +100,9 @@ def _predict_chunk(clf, items: list, mode: str, schema):
                 out[k].update(zip(PROB_COLUMNS, map(float, p)))
     else:
         # documents: clf.analyze splits each article and labels every sentence (in one batched call)
-        errors = [error or _text_problem(text) for _, text, _, error in items]
-        analyses = iter(_safe_analyze(clf, [text for (_, text, _, _), err in zip(items, errors) if err is None]))
-        for (row, text, ident, _), error in zip(items, errors):
+        errors = [error or _text_problem(text) for _, text, _, error, *_ in items]
+        analyses = iter(_safe_analyze(clf, [item[1] for item, err in zip(items, errors) if err is None]))
+        for (row, text, ident, *_), error in zip(items, errors):
             analysis = next(analyses) if error is None else None
             if isinstance(analysis, str):
                 error, analysis = analysis, None
@@ -137,9 +137,15 @@ def _is_missing(value) -> bool:
 
 def predict_file(clf, input_path: str, output_path: str, text_column: str = "text", id_column: str | None = None,
                  shard: tuple[int, int] | None = None, batch_size: int = 1024, show_progress: bool = True,
-                 mode: str = "sentences") -> dict:
+                 mode: str = "sentences", group_by_doc: bool = False, doc_column: str = "doc",
+                 index_column: str = "i") -> dict:
     """Label every row of ``input_path`` into the Parquet folder ``output_path`` (see the module
-    docstring); rerunning after an interruption resumes. Returns a summary dict."""
+    docstring); rerunning after an interruption resumes. Returns a summary dict.
+
+    ``group_by_doc=True`` (sentence rows only) reads each row with its document's neighbouring
+    rows (``doc_column``/``index_column``; see :mod:`.groups`): the output keeps the rows in input
+    order and the schema of sentence mode. The input is then held in memory, since a document's
+    rows may lie anywhere in it."""
     from tqdm.auto import tqdm
 
     if mode not in ("sentences", "documents"):
@@ -148,13 +154,19 @@ def predict_file(clf, input_path: str, output_path: str, text_column: str = "tex
         raise CorpusError(f"batch_size must be a positive number of rows, got {batch_size!r}")
     shard = _check_shard(shard)
     i, n = shard or (0, 1)
-    source = _Input(input_path, text_column, id_column)
+    keys = _check_grouping(group_by_doc, mode, shard, doc_column, index_column)
+    source = _Input(input_path, text_column, id_column, key_columns=keys)
+    if group_by_doc and doc_column in source.missing_keys:
+        raise CorpusError(f"{input_path}: no column {doc_column!r} to group the rows by document; "
+                          "use --doc-column (or leave out --group-by-doc)")
     schema = _output_schema(mode, source.id_type if id_column else None)
     settings = {
         "format_version": FORMAT_VERSION, "mode": mode, "text_column": text_column, "id_column": id_column,
         "shard": list(shard) if shard else None, "input": _fingerprint(input_path), "input_format": source.format,
         "model": _model_identity(clf),
     }
+    if group_by_doc:  # only then: folders of earlier runs keep their settings, and resume
+        settings["group_by_doc"] = {"doc_column": doc_column, "index_column": index_column}
     say = (lambda msg: print(msg, file=sys.stderr)) if show_progress else (lambda msg: None)
 
     os.makedirs(output_path, exist_ok=True)
@@ -198,9 +210,20 @@ def predict_file(clf, input_path: str, output_path: str, text_column: str = "tex
         bar = tqdm(total=total, initial=done_rows, unit="row", desc=f"predict {i}/{n}" if shard else "predict",
                    disable=not show_progress, file=sys.stderr)
 
+        if group_by_doc:
+            from .groups import GroupedPredictor
+
+            everything = list(source.rows(0, select))  # neighbours before start_row count too
+            grouped = GroupedPredictor(clf, everything, index_column)
+            rows_iter = (item for item in everything if item[0] >= start_row)
+            predict_items = lambda items: grouped.chunk(items, schema)  # noqa: E731
+        else:
+            rows_iter = source.rows(start_row, select)
+            predict_items = lambda items: _predict_chunk(clf, items, mode, schema)  # noqa: E731
+
         def flush(items):
             nonlocal out_rows, errors, done_rows, rows_this_run
-            table = _predict_chunk(clf, items, mode, schema)
+            table = predict_items(items)
             n_err = sum(e is not None for e in table.column("error").to_pylist())
             info = {"first_row": items[0][0], "last_row": items[-1][0], "next_row": items[-1][0] + 1,
                     "input_rows": len(items), "errors": n_err}
@@ -218,7 +241,7 @@ def predict_file(clf, input_path: str, output_path: str, text_column: str = "tex
 
         try:
             items: list = []
-            for item in source.rows(start_row, select):
+            for item in rows_iter:
                 items.append(item)
                 if len(items) >= batch_size:
                     flush(items)
@@ -239,6 +262,21 @@ def predict_file(clf, input_path: str, output_path: str, text_column: str = "tex
         summary = _summary(output_path, state, rows_this_run, start_row if start_row else None, time.time() - t0)
         say(f"{output_path}: done: {done_rows} input rows -> {out_rows} output rows ({errors} with errors)")
         return summary
+
+
+def _check_grouping(group_by_doc, mode, shard, doc_column, index_column) -> tuple[str, ...]:
+    """The key columns to read for ``group_by_doc`` (``()`` without it), or a clear refusal."""
+    if not group_by_doc:
+        return ()
+    if mode != "sentences":
+        raise CorpusError("group_by_doc regroups sentence rows; with mode='documents' (--documents) each row "
+                          "is already a whole article")
+    if shard is not None:
+        raise CorpusError("group_by_doc with a shard: a document's rows would be split over shards and lose "
+                          "their neighbours; run one process, or use --engine ray for several workers")
+    if not doc_column or not index_column:
+        raise CorpusError("group_by_doc needs a doc column and an index column (default 'doc' and 'i')")
+    return (doc_column, index_column)
 
 
 def _summary(folder, state, rows_this_run, resumed_after, seconds) -> dict:

@@ -102,11 +102,17 @@ def _fingerprint(path: str) -> dict:
 
 class _Input:
     """One input file or folder: checks the columns up front, then yields
-    ``(row, text, id, error)`` for the selected rows from a start row on.
-    ``seen`` counts all rows passed so far (the input's row count once exhausted)."""
+    ``(row, text, id, error, keys)`` for the selected rows from a start row on.
+    ``seen`` counts all rows passed so far (the input's row count once exhausted).
+    ``keys`` holds the raw values of ``key_columns`` (``doc`` and ``i`` for the
+    group-by-document mode; ``None`` where a record lacks one); ``()`` without them.
+    ``missing_keys`` lists the key columns a CSV header or Arrow schema lacks."""
 
-    def __init__(self, path: str, text_column: str = "text", id_column: str | None = None):
+    def __init__(self, path: str, text_column: str = "text", id_column: str | None = None,
+                 key_columns: tuple[str, ...] = ()):
         self.path, self.text_column, self.id_column = path, text_column, id_column
+        self.key_columns = tuple(key_columns)
+        self.missing_keys: list[str] = []
         self.format, self.gzipped = _detect_format(path)
         self.total: int | None = None
         self.id_type = None  # arrow type of the id column (string for JSONL/CSV)
@@ -131,6 +137,7 @@ class _Input:
             raise CorpusError(f"{self.path}: column {self.text_column!r} holds {ttype}, not text")
         if self.id_column:
             self.id_type = schema.field(self.id_column).type
+        self.missing_keys = [c for c in self.key_columns if c not in schema.names]
 
     def _check_parquet(self) -> None:
         import pyarrow.parquet as pq
@@ -182,6 +189,7 @@ class _Input:
             raise CorpusError(f"{self.path}: empty CSV file (no header)")
         if self.text_column not in header or (self.id_column and self.id_column not in header):
             raise self._columns_error(header)
+        self.missing_keys = [c for c in self.key_columns if c not in header]
 
     # -- opening
     @property
@@ -199,7 +207,7 @@ class _Input:
 
     # -- rows
     def rows(self, start: int, select):
-        """Yield ``(row, text, id, error)`` for rows ``>= start`` for which ``select(row)``."""
+        """Yield ``(row, text, id, error, keys)`` for rows ``>= start`` for which ``select(row)``."""
         reader = {"jsonl": self._jsonl_rows, "csv": self._csv_rows, "tsv": self._csv_rows,
                   "parquet": self._parquet_rows, "datasets": self._datasets_rows}[self.format]
         try:
@@ -217,19 +225,21 @@ class _Input:
                 self.seen = k + 1
                 if k < start or not select(k):
                     continue
+                no_keys = (None,) * len(self.key_columns)
                 try:
                     obj = json.loads(line)
                 except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
-                    yield k, None, None, f"invalid JSON: {e}"
+                    yield k, None, None, f"invalid JSON: {e}", no_keys
                     continue
                 if not isinstance(obj, dict):
-                    yield k, None, None, f"record is a JSON {type(obj).__name__}, not an object"
+                    yield k, None, None, f"record is a JSON {type(obj).__name__}, not an object", no_keys
                     continue
                 ident = _id_text(obj.get(self.id_column)) if self.id_column else None
+                keys = tuple(obj.get(c) for c in self.key_columns)
                 if self.text_column not in obj:
-                    yield k, None, ident, f"no {self.text_column!r} field"
+                    yield k, None, ident, f"no {self.text_column!r} field", keys
                     continue
-                yield k, obj[self.text_column], ident, None
+                yield k, obj[self.text_column], ident, None, keys
 
     def _csv_rows(self, start, select):
         limit = csv.field_size_limit()
@@ -239,6 +249,8 @@ class _Input:
             header = next(reader, None) or []
             ti = header.index(self.text_column)
             ii = header.index(self.id_column) if self.id_column else None
+            ki = [header.index(c) if c in header else None for c in self.key_columns]
+            no_keys = (None,) * len(ki)
             k = -1
             while True:
                 try:
@@ -249,7 +261,7 @@ class _Input:
                     k += 1
                     self.seen = k + 1
                     if k >= start and select(k):
-                        yield k, None, None, f"CSV error near line {reader.line_num}: {e}"
+                        yield k, None, None, f"CSV error near line {reader.line_num}: {e}", no_keys
                     continue
                 if not rec:
                     continue  # a blank line is no record
@@ -259,18 +271,23 @@ class _Input:
                     continue
                 if len(rec) != len(header):  # no field of it can be trusted, the id neither
                     yield k, None, None, (f"CSV record near line {reader.line_num} has {len(rec)} fields, "
-                                          f"the header {len(header)} (unquoted delimiter in the text?)")
+                                          f"the header {len(header)} (unquoted delimiter in the text?)"), no_keys
                     continue
-                yield k, rec[ti], (_id_text(rec[ii]) if ii is not None else None), None
+                keys = tuple(rec[j] if j is not None else None for j in ki)
+                yield k, rec[ti], (_id_text(rec[ii]) if ii is not None else None), None, keys
 
     def _arrow_rows(self, blocks, base, start, select):
-        for texts, ids in blocks:
+        for texts, ids, keys in blocks:
             for j, text in enumerate(texts):
                 k = base + j
                 self.seen = k + 1
                 if k >= start and select(k):
-                    yield k, text, (ids[j] if ids is not None else None), None
+                    yield k, text, (ids[j] if ids is not None else None), None, tuple(
+                        col[j] if col is not None else None for col in keys)
             base += len(texts)
+
+    def _present_keys(self) -> list[str]:
+        return [c for c in self.key_columns if c not in self.missing_keys]
 
     def _parquet_rows(self, start, select):
         import pyarrow.parquet as pq
@@ -284,12 +301,14 @@ class _Input:
         self.seen = base
         if g0 == len(counts):
             return
-        columns = [self.text_column] + ([self.id_column] if self.id_column else [])
+        keys = self._present_keys()
+        columns = list(dict.fromkeys([self.text_column] + ([self.id_column] if self.id_column else []) + keys))
 
         def blocks():
             for batch in pf.iter_batches(batch_size=_READ_BLOCK, row_groups=list(range(g0, len(counts))), columns=columns):
                 yield (batch.column(self.text_column).to_pylist(),
-                       batch.column(self.id_column).to_pylist() if self.id_column else None)
+                       batch.column(self.id_column).to_pylist() if self.id_column else None,
+                       [batch.column(c).to_pylist() if c in keys else None for c in self.key_columns])
 
         yield from self._arrow_rows(blocks(), base, start, select)
 
@@ -297,13 +316,15 @@ class _Input:
         import datasets
 
         ds = datasets.load_from_disk(self.path)
-        ds = ds.select_columns([self.text_column] + ([self.id_column] if self.id_column else []))
+        keys = self._present_keys()
+        ds = ds.select_columns(list(dict.fromkeys([self.text_column] + ([self.id_column] if self.id_column else []) + keys)))
         first = start - start % _READ_BLOCK
         self.seen = min(first, len(ds))
 
         def blocks():
             for a in range(first, len(ds), _READ_BLOCK):
                 chunk = ds[a : a + _READ_BLOCK]
-                yield chunk[self.text_column], (chunk[self.id_column] if self.id_column else None)
+                yield (chunk[self.text_column], (chunk[self.id_column] if self.id_column else None),
+                       [chunk[c] if c in keys else None for c in self.key_columns])
 
         yield from self._arrow_rows(blocks(), first, start, select)
