@@ -169,11 +169,24 @@ def test_genre_training_supplement(rows):
     """
     records = read_records(os.path.join(CORPUS, "genre_train.jsonl"))
     docs = {r["doc"] for r in records}
-    assert len(docs) >= 9 and len(records) >= 60
+    assert len(docs) >= 50 and len(records) >= 500
     assert all(d.startswith("g") for d in docs)
     split_docs = {r["doc"] for name in SPLITS for r in rows[name]}
     assert not docs & split_docs
     assert not {f"{d}.txt" for d in docs} & set(os.listdir(os.path.join(CORPUS, "articles")))
+    # mostly neutral wire copy, with attributions and some claims
+    counts = collections.Counter(r["label"] for r in records)
+    assert 0.55 <= counts["neutral_report"] / len(records) <= 0.75, counts
+    assert counts["attributed_statement"] / len(records) >= 0.15 and counts["unattributed_claim"] / len(records) >= 0.05, counts
+    # reporting verbs are not all "said"
+    cues = collections.Counter(r["cue"]["text"].split()[0].lower() for r in records if r["cue"])
+    assert len(cues) >= 15 and cues["said"] <= 0.5 * sum(cues.values()), cues
+    # sentence length does not give neutral reports away: long and short sentences of every label
+    words = collections.defaultdict(list)
+    for r in records:
+        words[r["label"]].append(len(r["text"].split()))
+    assert max(words["neutral_report"]) >= 45 and min(words["neutral_report"]) <= 6
+    assert max(words["attributed_statement"]) >= 35 and max(words["unattributed_claim"]) >= 25
     by_doc = collections.defaultdict(list)
     for r in records:
         by_doc[r["doc"]].append(r["i"])
