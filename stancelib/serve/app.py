@@ -52,15 +52,21 @@ def model_info(clf, path: str) -> dict:
     # the model version: run name plus a fingerprint of the weights, so two builds never look alike
     version = f"{meta.get('run_name', os.path.basename(os.path.normpath(path)))}+{digest.hexdigest()[:12]}"
     card = {k: meta[k] for k in ("run_name", "created", "stancelib_version", "n_train", "calibration", "metrics",
-                                 "evaluations") if k in meta}
+                                 "evaluations", "document_model") if k in meta}
     if "onnx" in meta:  # not source_model: a path on the server's disk is nobody's business
         card["onnx"] = {k: v for k, v in meta["onnx"].items() if k != "source_model"}
     if "training_args" in meta:
         card["training_args"] = {k: meta["training_args"][k] for k in ("backbone", "context", "context_window")
                                  if k in meta["training_args"]}
     return {"labels": list(clf.labels), "model_version": version, "backend": "torch" if clf.model is not None else "onnx",
-            "max_length": clf.max_length, "span_head": clf._span_dir is not None or clf._span_tagger is not None,
-            "card": card}
+            "max_length": clf.max_length, "span_head": _has_span_head(clf), "card": card}
+
+
+def _has_span_head(clf) -> bool:
+    # the document model says so directly; older classifiers kept a lazily loaded tagger
+    if hasattr(clf, "has_spans"):
+        return bool(clf.has_spans)
+    return getattr(clf, "_span_dir", None) is not None or getattr(clf, "_span_tagger", None) is not None
 
 
 def _error_response(err: RequestError) -> JSONResponse:
