@@ -36,6 +36,22 @@ def add_corpus_arguments(parser) -> None:
                    help="the text column holds whole articles: one output row per sentence")
     g.add_argument("--rows-per-part", type=int, default=1024, metavar="N",
                    help="input rows per Parquet part (default 1024); work lost to a kill is at most one part")
+    g.add_argument("--group-by-doc", action="store_true",
+                   help="sentence rows: read each with its document's neighbouring rows (by --doc-column, "
+                        "ordered by --index-column); rows without a doc stand alone")
+    g.add_argument("--doc-column", default="doc", help="with --group-by-doc: the document column (default: doc)")
+    g.add_argument("--index-column", default="i",
+                   help="with --group-by-doc: the sentence's index in its document (default: i)")
+    r = parser.add_argument_group("cluster prediction (with --input --engine ray; needs stancelib[ray])")
+    r.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: this process, resumable (default); ray: Ray Data actors, one model each")
+    r.add_argument("--address", help="Ray cluster to join: 'auto' (a `ray start` on this machine) or "
+                                     "ray://HOST:10001; default: start a local Ray")
+    r.add_argument("--actors", type=int, default=2, metavar="N", help="model actors (default 2)")
+    r.add_argument("--cpus-per-actor", type=float, default=1.0, metavar="C",
+                   help="CPUs each actor reserves, and its torch threads (default 1)")
+    r.add_argument("--batch-size", type=int, default=256, metavar="B",
+                   help="input rows per actor call (default 256; --group-by-doc: about that many, whole documents)")
 
 
 def run_corpus_predict(clf, ns) -> int:
@@ -46,9 +62,27 @@ def run_corpus_predict(clf, ns) -> int:
     if not ns.output:
         print("stancelib predict: --input needs --output FOLDER", file=sys.stderr)
         return 2
+    mode = "documents" if ns.documents else "sentences"
+    if getattr(ns, "engine", "local") == "ray":
+        if ns.shard:
+            print("stancelib predict: --engine ray spreads the work itself; leave out --shard", file=sys.stderr)
+            return 2
+        from .ray import predict_ray
+
+        # each actor loads the model folder itself (the driver's copy, clf, is not shipped)
+        summary = predict_ray(ns.input, ns.model, ns.output, mode=mode, text_column=ns.text_column,
+                              id_column=ns.id_column, group_by_doc=ns.group_by_doc, doc_column=ns.doc_column,
+                              index_column=ns.index_column, actors=ns.actors, batch_size=ns.batch_size,
+                              cpus_per_actor=ns.cpus_per_actor, address=ns.address, show_progress=True)
+        if getattr(ns, "json", False):
+            print(json.dumps(summary, indent=2))
+        else:
+            print(f"{summary['output']}: {summary['input_rows']} input rows -> {summary['output_rows']} output rows "
+                  f"in {summary['parts']} parts ({summary['errors']} with errors) on {summary['actors']} Ray actors")
+        return 0
     summary = predict_file(clf, ns.input, ns.output, text_column=ns.text_column, id_column=ns.id_column,
-                           shard=ns.shard, batch_size=ns.rows_per_part, show_progress=True,
-                           mode="documents" if ns.documents else "sentences")
+                           shard=ns.shard, batch_size=ns.rows_per_part, show_progress=True, mode=mode,
+                           group_by_doc=ns.group_by_doc, doc_column=ns.doc_column, index_column=ns.index_column)
     if getattr(ns, "json", False):
         print(json.dumps(summary, indent=2))
     else:
