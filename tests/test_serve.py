@@ -389,16 +389,20 @@ def test_page_renders_the_report_in_headless_chromium(servers, tmp_path):
     status, hdrs, page = call(port, "GET", "/")
     assert status == 200 and b"v1/report" in page
     labels = {s["label"] for s in call(port, "POST", "/v1/analyze", {"documents": [ARTICLE]})[2]["analyses"][0]["sentences"]}
-    shot = str(tmp_path / "page.png")
     url = f"http://127.0.0.1:{port}/#doc=" + urllib.parse.quote(ARTICLE)
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-                    "--window-size=1000,1100", "--virtual-time-budget=10000", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=90)
+    for attempt in range(3):  # on a loaded machine the page's fetch can outlast the time budget: try again
+        shot = str(tmp_path / f"page{attempt}.png")
+        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync", "--no-first-run",
+                        f"--user-data-dir={tmp_path / f'profile{attempt}'}", "--window-size=1000,1100",
+                        f"--virtual-time-budget={10000 * (attempt + 1)}", f"--screenshot={shot}", url],
+                       capture_output=True, timeout=120)
+        image = Image.open(shot).convert("RGB")
+        colours = set(image.getdata())
+        if all(HIGHLIGHT[label] in colours for label in labels):
+            break
     if os.environ.get("STANCELIB_SCREENSHOT"):  # keep a copy to look at
         shutil.copy(shot, os.environ["STANCELIB_SCREENSHOT"])
-    image = Image.open(shot).convert("RGB")
     assert image.size == (1000, 1100)
-    colours = set(image.getdata())
     for label in labels:  # each label the model gave is highlighted in the report inside the page
         assert HIGHLIGHT[label] in colours, label
