@@ -188,6 +188,9 @@ def test_model_health_ready_metrics_docs(servers, clf):
     status, _, spec = call(port, "GET", "/openapi.json")
     assert status == 200 and {"/v1/predict", "/v1/analyze", "/v1/model", "/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
     assert re.search(r"GET /v1/model 200 items=- \d+\.\dms", servers["main"].output())  # one log line per request
+    status, hdrs, _ = call(port, "OPTIONS", "/v1/predict", headers={"Origin": "https://elsewhere.example",
+                                                                    "Access-Control-Request-Method": "POST"})
+    assert status == 405 and not any(h.startswith("access-control-") for h in hdrs)  # CORS is off by default
 
 
 def test_concurrent_requests_are_merged_into_batches(servers, clf):
