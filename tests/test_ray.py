@@ -19,11 +19,11 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'stancelib[ray]'")
 
-from stancelib import StanceClassifier  # noqa: E402
+from stancelib import LABELS, StanceClassifier  # noqa: E402
 from stancelib.batch import CorpusError, merge_outputs, predict_file  # noqa: E402
 from stancelib.batch.ray import predict_ray  # noqa: E402
 from tests.conftest import make_tiny_model, write_jsonl  # noqa: E402
-from tests.test_batch import SENTENCES, assert_same_output, table_of  # noqa: E402
+from tests.test_batch import SENTENCES, assert_same_output, probs_of, table_of  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(REPO, "data", "corpus")
@@ -159,15 +159,28 @@ def test_actor_killed_mid_run_every_row_exactly_once(local_ray, model_dir, corpu
 
 
 def test_group_by_doc_equals_single_process(local_ray, clf, model_dir, corpus_file, tmp_path):
-    predict_file(clf, corpus_file, str(tmp_path / "one"), id_column="id", group_by_doc=True, show_progress=False)
-    predict_ray(corpus_file, model_dir, str(tmp_path / "ray"), id_column="id", group_by_doc=True, actors=2,
-                batch_size=512, show_progress=False)
-    assert_same_output(table_of(str(tmp_path / "ray")), table_of(str(tmp_path / "one")))
+    """Sentence rows regrouped by doc/i (3,000 rows, whole documents, kept short for time), the
+    documents shuffled across the file: each row gets its document's neighbours on Ray too."""
+    with open(corpus_file, encoding="utf-8") as f:
+        lines = f.readlines()[:3000]
+    src = str(tmp_path / "shuffled.jsonl")
+    with open(src, "w", encoding="utf-8") as f:
+        f.writelines(lines[1::2] + lines[::2])  # a document's rows now lie far apart
+    predict_file(clf, src, str(tmp_path / "one"), id_column="id", group_by_doc=True, show_progress=False)
+    predict_ray(src, model_dir, str(tmp_path / "ray"), id_column="id", group_by_doc=True, actors=2,
+                batch_size=256, show_progress=False)
+    one = table_of(str(tmp_path / "one"))
+    assert_same_output(table_of(str(tmp_path / "ray")), one)
+    # the check has teeth: read alone, the sentences get other probabilities than with neighbours
+    texts = [t for t in one.column("text").to_pylist() if t and t.strip()]
+    alone = clf.predict_proba(texts)
+    with_neighbours = probs_of(one.filter(pa.array([bool(t and t.strip()) for t in one.column("text").to_pylist()])))
+    assert np.abs(alone[:, [clf.labels.index(n) for n in LABELS]] - with_neighbours).max() > 1e-3
 
 
 def test_documents_and_a_ray_dataset(local_ray, clf, model_dir, tmp_path):
     """Whole articles (--documents) from a Ray Dataset: the rows of predict_file on the same table."""
-    names = sorted(os.listdir(os.path.join(CORPUS, "articles")))[:40]
+    names = sorted(os.listdir(os.path.join(CORPUS, "articles")))[:24]
     texts = []
     for name in names:
         with open(os.path.join(CORPUS, "articles", name), encoding="utf-8") as f:

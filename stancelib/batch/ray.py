@@ -234,7 +234,7 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
         t1 = time.time()
         seen = np.zeros(n_rows, dtype=bool)
         parts = out_rows = errors = dropped = 0
-        first_block_s = None
+        first_block_s, first_block_rows = None, 0
         for block in labelled.iter_batches(batch_format="pyarrow", batch_size=None):
             if first_block_s is None:
                 first_block_s = time.time() - t1
@@ -247,6 +247,8 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
             if block.num_rows == 0:
                 continue
             seen[rows] = True
+            if parts == 0:
+                first_block_rows = int(len(np.unique(rows)))
             n_err = block.num_rows - block.column("error").null_count
             info = {"first_row": int(rows.min()), "last_row": int(rows.max()), "input_rows": int(len(np.unique(rows))),
                     "errors": n_err, "engine": "ray"}
@@ -277,6 +279,7 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
                 "output_rows": out_rows, "errors": errors, "error_rows": problems[:_REPORTED_ERRORS],
                 "duplicates_dropped": dropped, "actors": actors, "ray_start_s": round(ray_start_s, 3),
                 "read_s": round(read_s, 3), "first_block_s": round(first_block_s or 0.0, 3),
+                "first_block_rows": first_block_rows,
                 "run_s": round(run_s, 3), "rows_per_s": round(n_rows / run_s, 1) if run_s else None}
     finally:
         if started:
