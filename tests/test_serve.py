@@ -243,6 +243,7 @@ def _battery():
         ("path from a client", "POST", "/v1/predict/../../etc/passwd", {"texts": ["a"]}, None, 404, None, None),
         ("wrong method", "GET", "/v1/predict", None, None, 405, None, None),
         ("wrong method on a probe", "DELETE", "/healthz", None, None, 405, None, None),
+        ("newline in the path", "GET", "/x%0AGET%20/forged%20200", None, None, 404, None, None),
     ]
 
 
@@ -266,6 +267,7 @@ def test_server_keeps_serving_after_the_battery(servers):
     assert server.proc.poll() is None
     assert server.metric('stancelib_errors_total{route="/v1/predict",status="500"}') == 0
     assert "Traceback" not in server.output()
+    assert "/x\\nGET /forged 200" in server.output() and "\nGET /forged" not in server.output()  # no forged log line
 
 
 def test_auth_and_onnx_backend(servers, tmp_path):

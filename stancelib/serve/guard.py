@@ -119,7 +119,9 @@ class Guard:
             self.metrics.inflight -= 1
             seconds = time.monotonic() - started
             self.metrics.observe_request(scope["method"], scope["path"], status[0] or 500, seconds)
-            log.info("%s %s %d items=%s %.1fms", scope["method"], scope["path"], status[0] or 500,
+            # the path is percent-decoded: escape it so that "%0A" cannot forge a log line
+            path = scope["path"].encode("unicode_escape").decode("ascii")
+            log.info("%s %s %d items=%s %.1fms", scope["method"], path, status[0] or 500,
                      state.get("items", "-"), seconds * 1000)
 
 
