@@ -121,6 +121,7 @@ class StanceClassifier:
 
             if not isinstance(model, DocumentModel):
                 model = DocumentModel(model, with_spans=False)
+            model.marker_id = tokenizer.cls_token_id  # markers attend to their own sentence (network.py)
             model.eval()
             runner = runner or TorchRunner(model)
         self.model = model
@@ -131,12 +132,13 @@ class StanceClassifier:
         self.metadata = metadata or {}
         self.batch_size = batch_size
         settings = self.metadata.get("document_model", {})
-        self.window_tokens = int(window_tokens or settings.get("window_tokens") or DEFAULT_WINDOW_TOKENS)
+        positions = getattr(self.config, "max_position_embeddings", 512)
+        self.window_tokens = int(window_tokens or settings.get("window_tokens") or min(DEFAULT_WINDOW_TOKENS, positions))
         overlap = window_overlap if window_overlap is not None else settings.get("window_overlap")
         self.window_overlap = int(self.window_tokens // 4 if overlap is None else overlap)
-        if not self.max_length <= self.window_tokens <= getattr(self.config, "max_position_embeddings", 512):
+        if not self.max_length <= self.window_tokens <= positions:
             raise ValueError(f"window_tokens ({self.window_tokens}) must lie between max_length ({self.max_length}) "
-                             f"and the encoder's {getattr(self.config, 'max_position_embeddings', 512)} positions")
+                             f"and the encoder's {positions} positions")
         # spans need the token head (a model built without one, or exported without, has none)
         self.has_spans = bool(settings.get("span_head", model is not None and model.span_head is not None))
         # temperature scaling fitted at training time (1.0: uncalibrated)

@@ -27,8 +27,11 @@ SPAN_HEAD_FILE = "span_head.safetensors"
 
 
 class DocumentModel(nn.Module):
-    def __init__(self, encoder, span_head: nn.Linear | None = None, with_spans: bool = True):
+    def __init__(self, encoder, span_head: nn.Linear | None = None, with_spans: bool = True,
+                 marker_id: int | None = None):
         super().__init__()
+        # the [CLS] id that opens each sentence of a window (the tokenizer's cls_token_id)
+        self.marker_id = marker_id
         base = getattr(encoder, encoder.base_model_prefix, None)
         if base is None or getattr(base, "pooler", None) is None or not hasattr(encoder, "classifier"):
             raise ValueError("the document model needs a BERT-style sequence classifier with a pooler "
@@ -43,9 +46,27 @@ class DocumentModel(nn.Module):
     def base(self):
         return getattr(self.encoder, self.encoder.base_model_prefix)
 
+    def window_mask(self, input_ids, attention_mask):
+        """The attention mask of a window, ``(batch, 1, tokens, tokens)``, additive float.
+
+        Every word piece attends to the whole window (its context), but a sentence's marker
+        attends only to its own sentence, so each marker summarises its sentence (read in
+        context) as ``[CLS]`` does at position 0, instead of all markers summarising the same
+        window alike. For a window of one sentence this is the plain padding mask, so a lone
+        sentence is exactly the standard input.
+        """
+        is_marker = input_ids == self.marker_id
+        sentence = torch.cumsum(is_marker.long(), dim=1)
+        keys = attention_mask.bool().unsqueeze(1)
+        own = sentence.unsqueeze(2) == sentence.unsqueeze(1)
+        allowed = keys & (own | ~is_marker.unsqueeze(2))
+        blocked = torch.zeros(allowed.shape, dtype=torch.float32, device=input_ids.device)
+        return blocked.masked_fill(~allowed, torch.finfo(torch.float32).min).unsqueeze(1)
+
     def forward(self, input_ids, attention_mask, token_type_ids=None):
         base = self.base
-        hidden = base(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+        mask = self.window_mask(input_ids, attention_mask) if self.marker_id is not None else attention_mask
+        hidden = base(input_ids=input_ids, attention_mask=mask, token_type_ids=token_type_ids).last_hidden_state
         pooled = base.pooler.activation(base.pooler.dense(hidden))
         logits = self.encoder.classifier(self.encoder.dropout(pooled))
         if self.span_head is None:

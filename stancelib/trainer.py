@@ -87,13 +87,14 @@ def load_training_data(args: TrainingArguments) -> dict[str, list[dict]]:
     if args.pairs_file:
         splits["train"] += [alone(r) for r in load_minimal_pairs(args.pairs_file, "train")]
         splits["dev_pairs"] = [alone(r) for r in load_minimal_pairs(args.pairs_file, "dev")]
-    if args.real_news or args.real_news_references:
+    if args.real_news_references:
         from .corpora import load_real_news
 
-        if args.real_news_references:
-            splits["train"] += [r | {"_real_news": True, "_reference": True}
-                                for r in load_real_news("train", args.real_news_dir)]
-        splits["real_news_dev"] = load_real_news("dev", args.real_news_dir)
+        splits["train"] += [r | {"_real_news": True, "_reference": True}
+                            for r in load_real_news("train", args.real_news_dir)]
+    dev_part = load_real_news_dev_part(args)
+    if dev_part:
+        splits["real_news_dev"] = dev_part
     if args.real_news:
         from .corpora import trainable_records
 
@@ -113,6 +114,27 @@ def load_training_data(args: TrainingArguments) -> dict[str, list[dict]]:
                     "dev": splits["dev"] + splits.get("dev_pairs", []),
                     "test": held_out.get("test", []) + held_out.get("test_pairs", [])})
     return splits
+
+
+def load_real_news_dev_part(args: TrainingArguments) -> list[dict]:
+    """The real-news dev part (the model-decision instrument), or ``[]`` where it cannot be had.
+
+    ``real_news_dev_part: None`` (the default) scores it when the corpora are there and silently
+    does without them (a machine without ../shared/data still runs ``make demo``); ``true``
+    requires it, as does a recipe that trains on the references; ``false`` never reads it.
+    """
+    from .corpora import ReferenceError, load_real_news
+
+    wanted = args.real_news_dev_part
+    if wanted is False and not args.real_news_references:
+        return []
+    try:
+        return load_real_news("dev", args.real_news_dir)
+    except (FileNotFoundError, ReferenceError) as e:
+        if wanted or args.real_news_references:
+            raise
+        print(f"note: the real-news dev part is not scored ({e})")
+        return []
 
 
 def class_weights(args: TrainingArguments, labels: list[str]) -> list[float] | None:
@@ -410,7 +432,7 @@ def load_backbone(args: TrainingArguments):
         path, num_labels=len(LABELS), id2label=ID2LABEL, label2id=LABEL2ID,
         local_files_only=local, use_safetensors=True, trust_remote_code=False,
     )
-    return DocumentModel(encoder, with_spans=args.train_spans), tokenizer
+    return DocumentModel(encoder, with_spans=args.train_spans, marker_id=tokenizer.cls_token_id), tokenizer
 
 
 def _data_hashes(args: TrainingArguments, splits: dict) -> dict:
@@ -441,6 +463,7 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
         model, tokenizer = load_backbone(args)
     elif not isinstance(model, DocumentModel):
         model = DocumentModel(model, with_spans=args.train_spans)
+    model.marker_id = tokenizer.cls_token_id
     positions = getattr(model.encoder.config, "max_position_embeddings", 512)
     if args.window_tokens > positions:
         raise ValueError(f"window_tokens {args.window_tokens} exceeds the backbone's {positions} positions")

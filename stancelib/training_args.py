@@ -63,6 +63,9 @@ class TrainingArguments:
     # on) the real-news dev part
     real_news_references: bool = False
     real_news_references_weight: float = 1.0
+    # score the model on the real-news dev part after training, and fit the temperature on it:
+    # None = when the corpora are there, true = required, false = never
+    real_news_dev_part: bool | None = None
     # weight of a partial-label example ("neutral or attributed") relative to a definite one
     partial_label_weight: float = 1.0
     seed: int = 42

@@ -1,3 +1,4 @@
+import os
 import json
 
 import pytest
@@ -42,11 +43,16 @@ def test_evaluate_writes_reports_and_records_them(tiny_corpus, tmp_path, tokeniz
     args = TrainingArguments(backbone="unused", train_file=tiny_corpus["train"], dev_file=tiny_corpus["dev"],
                              test_file=tiny_corpus["test"], pairs_file=tiny_corpus["pairs"], output_dir=str(out),
                              max_length=32, num_train_epochs=1, per_device_train_batch_size=8,
-                             model_card_dir=str(out / "cards"), train_spans=False)
+                             model_card_dir=str(out / "cards"), train_spans=False, window_tokens=128)
     model_dir = train(args, model=make_tiny_model(tokenizer), tokenizer=tokenizer)["model_dir"]
     report_dir = tmp_path / "eval"
+    before = {n: open(os.path.join(model_dir, n), "rb").read() for n in ("stancelib.json", "README.md")}
+    # by default the model folder is only read
+    assert main(["evaluate", "--model", model_dir, "--data", tiny_corpus["test"], "--out", str(tmp_path / "e0")]) == 0
+    assert {n: open(os.path.join(model_dir, n), "rb").read() for n in before} == before
+    capsys.readouterr()
     assert main(["evaluate", "--model", model_dir, "--data", tiny_corpus["test"], "--pairs", tiny_corpus["pairs"],
-                 "--out", str(report_dir)]) == 0
+                 "--out", str(report_dir), "--update-card"]) == 0
     table = capsys.readouterr().out
     for system in ("rule baseline", "tfidf+lr", "stancelib (run)"):
         assert system in table

@@ -176,13 +176,14 @@ def test_runner_feeds_only_declared_inputs_as_int64(onnx_dir, tokenizer):
     runner = OnnxRunner(os.path.join(onnx_dir, "model.onnx"), intra_op_num_threads=1)
     assert set(runner.input_names) == {"input_ids", "attention_mask", "token_type_ids"}
     enc = dict(tokenizer(SENTENCES[:4], padding=True, return_tensors="np"))
-    logits = runner(enc)
-    assert logits.shape == (4, 3) and logits.dtype == np.float32
+    logits, tags = runner(enc)
+    width = enc["input_ids"].shape[1]
+    assert logits.shape == (4, width, 3) and tags.shape == (4, width, 5) and logits.dtype == np.float32
     narrow = {k: v.astype(np.int32) for k, v in enc.items()}
     narrow["special_tokens_mask"] = np.zeros_like(enc["input_ids"])  # not a graph input: ignored
-    np.testing.assert_allclose(runner(narrow), logits, atol=1e-6)
+    np.testing.assert_allclose(runner(narrow)[0], logits, atol=1e-6)
     no_segments = {k: v for k, v in enc.items() if k != "token_type_ids"}  # a single segment is all zeros
-    np.testing.assert_allclose(runner(no_segments), logits, atol=1e-6)
+    np.testing.assert_allclose(runner(no_segments)[0], logits, atol=1e-6)
     with pytest.raises(KeyError, match="attention_mask"):
         runner({"input_ids": enc["input_ids"]})
 
@@ -202,16 +203,25 @@ def test_cli_export_subcommand(model_dir, tmp_path, capsys):
         parser.parse_args(["export", "--model", model_dir, "--format", "tflite"])
 
 
-def test_span_head_is_carried_over(tokenizer, tmp_path):
-    from stancelib.spans import SpanTagger
+def test_both_heads_are_exported_and_agree_on_multi_sentence_windows(tokenizer, tmp_path):
+    from stancelib.network import DocumentModel
 
-    clf = StanceClassifier(make_tiny_model(tokenizer, seed=3).eval(), tokenizer, max_length=32)
-    clf.span_tagger = SpanTagger(make_tiny_model(tokenizer, seed=4, head="token"), tokenizer)
+    clf = StanceClassifier(DocumentModel(make_tiny_model(tokenizer, seed=3), with_spans=True), tokenizer,
+                           max_length=32, window_tokens=96)
     src = str(tmp_path / "with-spans")
     clf.save_pretrained(src)
     exported = StanceClassifier.from_pretrained(export_onnx(src, str(tmp_path / "with-spans-onnx")))
-    assert isinstance(exported.runner, OnnxRunner) and exported.span_tagger is not None
-    assert os.path.isfile(os.path.join(tmp_path, "with-spans-onnx", "spans", "config.json"))
+    assert isinstance(exported.runner, OnnxRunner) and exported.has_spans
+    assert sorted(os.listdir(tmp_path / "with-spans-onnx")) == sorted(
+        n for n in os.listdir(src) if n not in ("model.safetensors", "span_head.safetensors")) + ["model.onnx"] \
+        or "model.onnx" in os.listdir(tmp_path / "with-spans-onnx")
+    docs = [SENTENCES[:6], SENTENCES[6:9], SENTENCES[:1]]
+    for a, b in zip(clf.predict_proba_documents(docs), exported.predict_proba_documents(docs)):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    text = " ".join(SENTENCES[:6])
+    torch_spans = [(s.source, s.cue) for s in clf.analyze(text).sentences]
+    onnx_spans = [(s.source, s.cue) for s in exported.analyze(text).sentences]
+    assert torch_spans == onnx_spans
 
 
 def test_without_the_torchscript_exporter_the_fallback_is_named(model_dir, tmp_path, monkeypatch):

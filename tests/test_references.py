@@ -230,3 +230,13 @@ def test_committed_files_hold_no_text():
     assert {tuple(row) for row in rows} == {("id", "part", "hash", "label", "source", "cue", "kind")}
     assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
     assert all(public_id(r["id"]) == r["id"] for r in rows)  # no PolNeAR file name (headline words)
+
+
+def test_held_out_splits_are_never_resolved(tmp_path):
+    from stancelib.corpora.references import ReferenceError, _Resolver
+
+    (tmp_path / "polnear").mkdir()
+    resolver = _Resolver(str(tmp_path))
+    for ref_id in ("polnear/test/abc@0-10", "checkthat/dev_test/x1", "babe/SG1/3"):
+        with pytest.raises(ReferenceError, match="held out|only"):
+            resolver.text(ref_id)

@@ -6,7 +6,7 @@ import pytest
 from safetensors.numpy import load_file
 
 from stancelib import LABELS, StanceClassifier, TrainingArguments
-from stancelib.data import DataError
+from stancelib.data import DataError, read_records
 from stancelib.trainer import class_weights, load_training_data, sample_real_news, train
 from tests.conftest import make_tiny_model, write_jsonl
 from tests.test_corpora import synth  # noqa: F401 - the synthetic real-news corpora fixture (pyflakes: used)
@@ -16,7 +16,7 @@ def tiny_args(tiny_corpus, out, **kw):
         backbone="unused", train_file=tiny_corpus["train"], dev_file=tiny_corpus["dev"],
         test_file=tiny_corpus["test"], pairs_file=tiny_corpus["pairs"], output_dir=str(out),
         max_length=32, num_train_epochs=2, per_device_train_batch_size=8, learning_rate=1e-3,
-        logging_steps=1, model_card_dir=str(out / "cards"), seed=7, train_spans=False,
+        logging_steps=1, model_card_dir=str(out / "cards"), seed=7, train_spans=False, window_tokens=128,
     )
     values.update(kw)
     return TrainingArguments(**values)
@@ -30,8 +30,13 @@ def test_train_saves_a_complete_model(tmp_path, tiny_corpus, tokenizer):
     assert meta["labels"] == list(LABELS) and meta["max_length"] == 32
     assert meta["n_train"] == 15 + 3  # 15 sentences + one minimal-pair group of three
     assert set(meta["data"]) == {tiny_corpus["train"], tiny_corpus["dev"], tiny_corpus["pairs"]}
-    assert 0.0 <= meta["metrics"]["dev"]["macro_f1"] <= 1.0
     assert meta["n_dev"] == 6 + 3 and meta["metrics"]["dev_minimal_pairs"]["n_groups"] == 1
+    # the recorded dev scores are those of the saved model, read the way prediction reads them
+    clf = StanceClassifier.from_pretrained(model_dir)
+    dev = read_records(tiny_corpus["dev"])
+    preds = [clf.labels[k] for k in clf.predict_proba_records(dev).argmax(1)]
+    assert meta["metrics"]["dev"]["accuracy"] == pytest.approx(np.mean([p == r["label"] for p, r in zip(preds, dev)]))
+    assert meta["document_model"]["window_tokens"] == 128 and meta["document_model"]["format"] == 2
     card = open(os.path.join(model_dir, "README.md")).read()
     assert "stancelib model: run" in card and f"{meta['metrics']['dev']['macro_f1']:.3f}" in card
     assert open(result["model_card"]).read() == card
@@ -86,76 +91,88 @@ def test_class_weights(tiny_corpus):
         class_weights(args, ["neutral_report", "attributed_statement"])
 
 
-def test_span_head_is_trained_saved_and_used(tmp_path, tiny_corpus, tokenizer):
-    args = tiny_args(tiny_corpus, tmp_path / "run", train_spans=True, span_epochs=1)
-    result = train(args, model=make_tiny_model(tokenizer), tokenizer=tokenizer,
-                   span_model=make_tiny_model(tokenizer, head="token"))
-    assert os.path.isfile(os.path.join(result["model_dir"], "spans", "model.safetensors"))
-    assert set(result["metrics"]["dev_spans"]) == {"source", "cue"}
-    clf = StanceClassifier.from_pretrained(result["model_dir"])
-    assert clf.span_tagger is not None
-    text = "Storm hits coast\n\nThe ministry said 40 homes were damaged. Rain fell."
-    assert all(s.source is None and s.cue is None for s in clf.analyze(text, spans=False).sentences)
-    analysis = clf.analyze(text)
-    for s in analysis.sentences:
-        for span in (s.source, s.cue):
-            if span:  # offsets index into the document
-                assert text[span["start"]:span["end"]] == span["text"] and s.start <= span["start"] < span["end"] <= s.end
+ARTICLE = [
+    ("Storm hits coast", "neutral_report"),
+    ("The ministry said 40 homes were damaged.", "attributed_statement"),
+    ("\"We will rebuild every one of them,\" Mayor Ana Ortiz told reporters.", "attributed_statement"),
+    ("\"Nobody will be left behind.\"", "attributed_statement"),
+    ("Critics say the repairs will never be finished.", "unattributed_claim"),
+    ("Rain fell again on Monday.", "neutral_report"),
+]
 
 
-def test_context_aware_model_reads_neighbours(tmp_path, tiny_corpus, tokenizer):
-    result = train(tiny_args(tiny_corpus, tmp_path / "run", context=True), model=make_tiny_model(tokenizer),
-                   tokenizer=tokenizer)
-    clf = StanceClassifier.from_pretrained(result["model_dir"])
-    assert clf.uses_context
-    text = '"We will rebuild," the mayor said.'
-    alone = clf.predict_proba([text])
-    with_context = clf.predict_proba([text], contexts=["The storm destroyed 40 homes. Rain fell again on Monday."])
-    assert not np.array_equal(alone, with_context)
-    # analyze passes each sentence's neighbours
-    seen = []
-    real_logits = clf._logits
-    clf._logits = lambda texts, show_progress=None, contexts=None: seen.append(contexts) or real_logits(texts, show_progress, contexts)
-    clf.analyze("Flood hits town\n\n" + text + " Rain fell.")
-    assert seen == [[text, "Flood hits town Rain fell.", text]]
-    with pytest.raises(ValueError, match="contexts for"):
-        clf.predict_proba([text, text], contexts=["only one"])
+def _article_corpus(tmp_path, tiny_corpus, n_docs=6):
+    rows = [{"text": f"{t} ({d})" if k else f"{t} {d}", "label": lab, "doc": f"art-{d}", "i": k,
+             **({"hard": "rule 12 continuation"} if k == 3 else {})}
+            for d in range(n_docs) for k, (t, lab) in enumerate(ARTICLE)]
+    return write_jsonl(tmp_path / "articles.jsonl", rows)
 
 
-def test_context_window_two_reads_two_sentences_each_side(tmp_path, tiny_corpus, tokenizer):
-    result = train(tiny_args(tiny_corpus, tmp_path / "run", context=True, context_window=2, context_dropout=0.3,
-                             max_steps=1),
+def test_training_fits_sentences_read_in_their_windows(tmp_path, tiny_corpus, tokenizer):
+    # six articles of six sentences: each window holds a whole article, so a wrong marker gather
+    # (the wrong position, one logit row for the whole window) cannot tell their labels apart
+    articles = _article_corpus(tmp_path, tiny_corpus)
+    result = train(tiny_args(tiny_corpus, tmp_path / "run", num_train_epochs=15, early_stopping_patience=0,
+                             per_device_train_batch_size=2, pairs_file=None, extra_train_files=[articles]),
                    model=make_tiny_model(tokenizer), tokenizer=tokenizer)
     clf = StanceClassifier.from_pretrained(result["model_dir"])
-    assert clf.context_window == 2
-    card = open(os.path.join(result["model_dir"], "README.md")).read()
-    assert "2 sentence(s) on each side" in card and "30% of training sentences read alone" in card
-    seen = []
-    real_logits = clf._logits
-    clf._logits = lambda texts, show_progress=None, contexts=None: seen.append(contexts) or real_logits(texts, show_progress, contexts)
-    clf.analyze("Rain fell. Wind rose. Snow came. Sun shone.")
-    assert seen == [["Wind rose. Snow came.", "Rain fell. Snow came. Sun shone.", "Rain fell. Wind rose. Sun shone.",
-                     "Wind rose. Snow came."]]
-    with pytest.raises(ValueError, match="context_window"):
-        tiny_args(tiny_corpus, tmp_path / "x", context=True, context_window=4)
+    records = read_records(articles)
+    preds = [clf.labels[k] for k in clf.predict_proba_records(records).argmax(1)]
+    assert np.mean([p == r["label"] for p, r in zip(preds, records)]) >= 0.8
 
 
-def test_context_dropout_empties_some_contexts_but_never_a_quote_continuations(tmp_path, tiny_corpus):
-    from stancelib.trainer import _contexts
+def test_window_examples_put_each_label_on_its_marker(tmp_path, tiny_corpus, tokenizer):
+    from stancelib.trainer import window_examples
 
-    records = [{"doc": "d", "i": k, "text": f"Sentence {k}.", "label": "neutral_report",
-                "hard": "rule 12: quote continuation" if k % 4 == 0 else ""} for k in range(400)]
-    args = tiny_args(tiny_corpus, tmp_path / "run", context=True, context_dropout=0.5)
-    full = _contexts(records, args)
-    dropped = _contexts(records, args, dropout=0.5)
-    assert dropped == _contexts(records, args, dropout=0.5)  # the same seed drops the same sentences
-    emptied = [k for k, (a, b) in enumerate(zip(full, dropped)) if a and not b]
-    assert 0.4 < len(emptied) / 300 < 0.6  # about half of the 300 that may be dropped
-    assert not [k for k in emptied if k % 4 == 0]  # rule-12 continuations keep their neighbours
-    assert all(b in ("", a) for a, b in zip(full, dropped))
-    assert _contexts(records, args) == full and all(full)
-    with pytest.raises(ValueError, match="context_dropout"):
-        tiny_args(tiny_corpus, tmp_path / "x", context=True, context_dropout=1.0)
+    records = read_records(_article_corpus(tmp_path, tiny_corpus, n_docs=2))
+    args = tiny_args(tiny_corpus, tmp_path / "run")
+    examples = window_examples(records, tokenizer, args, weight_of=lambda r: 1.0)
+    assert len(examples) == 2  # one window per (short) article
+    for ex in examples:
+        assert [ex["input_ids"][p] for p in ex["sent_pos"]] == [tokenizer.cls_token_id] * len(ARTICLE)
+        assert [LABELS[k] for k in ex["sent_label"]] == [lab for _, lab in ARTICLE]
+    lone = window_examples(records, tokenizer, args, weight_of=lambda r: 1.0, lone_rate=1.0, seed=3)
+    singles = [ex for ex in lone if len(ex["sent_pos"]) == 1]
+    # every sentence also stands alone, except the rule-12 continuation, whose label is its neighbours'
+    assert len(singles) == 2 * (len(ARTICLE) - 1)
+    assert not any(ex["sent_label"] == [LABELS.index("attributed_statement")] and
+                   tokenizer.decode(ex["input_ids"][1:-1]).startswith('" nobody') for ex in singles)
+    half = window_examples(records, tokenizer, args, weight_of=lambda r: 1.0, lone_rate=0.5, seed=3)
+    assert half == window_examples(records, tokenizer, args, weight_of=lambda r: 1.0, lone_rate=0.5, seed=3)
+    assert 2 < len(half) < len(lone)
+
+
+def test_span_head_is_trained_jointly_saved_and_used(tmp_path, tiny_corpus, tokenizer):
+    args = tiny_args(tiny_corpus, tmp_path / "run", train_spans=True, extra_train_files=[_article_corpus(tmp_path, tiny_corpus)])
+    result = train(args, model=make_tiny_model(tokenizer), tokenizer=tokenizer)
+    model_dir = result["model_dir"]
+    assert os.path.isfile(os.path.join(model_dir, "span_head.safetensors"))
+    assert not os.path.exists(os.path.join(model_dir, "spans"))  # one encoder in the folder
+    assert set(result["metrics"]["dev_spans"]) == {"source", "cue"}
+    clf = StanceClassifier.from_pretrained(model_dir)
+    assert clf.has_spans
+    text = "Storm hits coast\n\nThe ministry said 40 homes were damaged. Rain fell."
+    assert all(s.source is None and s.cue is None for s in clf.analyze(text, spans=False).sentences)
+    for s in clf.analyze(text).sentences:
+        for span in (s.source, s.cue):
+            if span:  # offsets index into the document
+                assert text[span["start"]:span["end"]] == span["text"]
+
+
+def test_document_model_reads_the_neighbours(tmp_path, tiny_corpus, tokenizer):
+    args = tiny_args(tiny_corpus, tmp_path / "run", extra_train_files=[_article_corpus(tmp_path, tiny_corpus)],
+                     lone_sentence_rate=0.3)
+    clf = StanceClassifier.from_pretrained(train(args, model=make_tiny_model(tokenizer), tokenizer=tokenizer)["model_dir"])
+    sentences = ["The storm destroyed 40 homes.", "\"Nobody will be left behind.\"", "Rain fell again on Monday."]
+    in_doc = clf.predict_proba_documents([sentences])[0]
+    alone = clf.predict_proba(sentences)
+    assert not np.allclose(in_doc, alone)  # the window changes what each sentence reads
+    # a document of one sentence is exactly a lone string
+    assert np.allclose(clf.predict_proba_documents([[sentences[1]]])[0][0], alone[1], atol=1e-6)
+    # analyze reads the same windows as predict_proba_documents
+    analysis = clf.analyze(" ".join(sentences))
+    assert [s.text for s in analysis.sentences] == sentences
+    assert np.allclose([[s.probabilities[n] for n in clf.labels] for s in analysis.sentences], in_doc, atol=1e-4)
 
 
 def test_sample_real_news_caps_named_corpora_only():
@@ -174,14 +191,16 @@ def test_sample_real_news_caps_named_corpora_only():
 
 def test_news_mix_keeps_dev_out_and_scores_it(tmp_path, tiny_corpus, tokenizer, synth):  # noqa: F811
     out = tmp_path / "run"
-    args = tiny_args(tiny_corpus, out, real_news=True, real_news_dir=synth, real_news_dev=True, num_train_epochs=1)
+    args = tiny_args(tiny_corpus, out, real_news=True, real_news_dir=synth, real_news_dev=True, num_train_epochs=1,
+                     real_news_dev_part=False)
     train(args, model=make_tiny_model(tokenizer), tokenizer=tokenizer)
     meta = json.load(open(out / "model" / "stancelib.json"))
     dev = meta["metrics"]["real_news_dev"]
     assert set(dev) == {"polnear-dev", "checkthat-dev"}
     assert dev["checkthat-dev"]["n"] == 2 and 0.0 <= dev["checkthat-dev"]["macro_f1"] <= 1.0
     # the real news that was trained on excludes both dev splits
-    with_dev = tiny_args(tiny_corpus, tmp_path / "b", real_news=True, real_news_dir=synth, max_steps=1)
+    with_dev = tiny_args(tiny_corpus, tmp_path / "b", real_news=True, real_news_dir=synth, max_steps=1,
+                         real_news_dev_part=False)
     train(with_dev, model=make_tiny_model(tokenizer), tokenizer=tokenizer)
     meta_b = json.load(open(tmp_path / "b" / "model" / "stancelib.json"))
     assert meta["n_train_real_news"] < meta_b["n_train_real_news"]

@@ -161,20 +161,26 @@ class _Resolver:
         return self._articles[key]
 
     def _table(self, path: str, delimiter: str, id_column: str | None, text_column: str) -> dict[str, str]:
-        if path not in self._tables:
+        key = f"{path}#{text_column}"
+        if key not in self._tables:
             if not os.path.isfile(path):
                 raise ReferenceError(f"corpus file not found: {path}")
-            self._tables[path] = {(row[id_column] if id_column else str(n)): _norm(row[text_column] or "")
-                                  for n, row in _rows(path, delimiter)}
-        return self._tables[path]
+            self._tables[key] = {(row[id_column] if id_column else str(n)): _norm(row.get(text_column) or "")
+                                 for n, row in _rows(path, delimiter)}
+        return self._tables[key]
 
     def text(self, ref_id: str) -> tuple[str, dict]:
         """``(text, extra)`` for a locator; ``extra`` has the PolNeAR article context."""
         corpus, _, rest = ref_id.partition("/")
         split, _, tail = rest.partition("/")
         if corpus == "polnear":
+            if split not in ("train", "dev"):
+                raise ReferenceError(f"{ref_id}: only PolNeAR train and dev may be referenced (test is held out)")
             doc, _, offsets = tail.rpartition("@")
-            start, end = (int(x) for x in offsets.split("-"))
+            try:
+                start, end = (int(x) for x in offsets.split("-"))
+            except ValueError:
+                raise ReferenceError(f"{ref_id}: the offsets after '@' must read START-END") from None
             doc = self.article_name(split, doc)
             return self.article(split, doc)[start:end], {"doc": doc, "start": start, "end": end, "split": split}
         if corpus == "checkthat":
@@ -184,7 +190,12 @@ class _Resolver:
         elif corpus == "newssd":
             table = self._table(os.path.join(self.p["newssd"], f"{split}.csv"), ",", None, "Sentence")
         elif corpus == "babe":
-            table = self._table(os.path.join(self.p["babe"], "final_labels_SG2.csv"), ";", None, "text")
+            if split != "SG2":
+                raise ReferenceError(f"{ref_id}: only BABE SG2 rows are referenced")
+            path = os.path.join(self.p["babe"], "final_labels_SG2.csv")
+            table = self._table(path, ";", None, "text")
+            if self._table(path, ";", None, "outlet").get(tail, "").lower() == "reuters":
+                raise ReferenceError(f"{ref_id}: BABE Reuters rows are held out and never referenced")
         else:
             raise ReferenceError(f"{ref_id}: unknown corpus {corpus!r}")
         if tail not in table:
