@@ -6,6 +6,7 @@ Every check compares with the single-process ``predict_file`` on the same input:
 document, whole articles, a Ray Dataset, and a run during which an actor process is killed.
 """
 
+import argparse
 import json
 import os
 import signal
@@ -20,7 +21,8 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'stancelib[ray]'")
 
 from stancelib import LABELS, StanceClassifier  # noqa: E402
-from stancelib.batch import CorpusError, merge_outputs, predict_file  # noqa: E402
+from stancelib.batch import (PROB_COLUMNS, CorpusError, add_corpus_arguments, merge_outputs, predict_file,  # noqa: E402
+                             run_corpus_predict)
 from stancelib.batch.ray import predict_ray  # noqa: E402
 from tests.conftest import make_tiny_model, write_jsonl  # noqa: E402
 from tests.test_batch import SENTENCES, assert_same_output, probs_of, table_of  # noqa: E402
@@ -158,7 +160,7 @@ def test_actor_killed_mid_run_every_row_exactly_once(local_ray, model_dir, corpu
     assert not psutil.pid_exists(pids[0]) or psutil.Process(pids[0]).status() == psutil.STATUS_ZOMBIE
 
 
-def test_group_by_doc_equals_single_process(local_ray, clf, model_dir, corpus_file, tmp_path):
+def test_group_by_doc_equals_single_process(local_ray, clf, model_dir, corpus_file, tmp_path, capsys):
     """Sentence rows regrouped by doc/i (3,000 rows, whole documents, kept short for time), the
     documents shuffled across the file: each row gets its document's neighbours on Ray too."""
     with open(corpus_file, encoding="utf-8") as f:
@@ -167,8 +169,15 @@ def test_group_by_doc_equals_single_process(local_ray, clf, model_dir, corpus_fi
     with open(src, "w", encoding="utf-8") as f:
         f.writelines(lines[1::2] + lines[::2])  # a document's rows now lie far apart
     predict_file(clf, src, str(tmp_path / "one"), id_column="id", group_by_doc=True, show_progress=False)
-    predict_ray(src, model_dir, str(tmp_path / "ray"), id_column="id", group_by_doc=True, actors=2,
-                batch_size=256, show_progress=False)
+    # through the command line: predict --input ... --group-by-doc --engine ray
+    parser = argparse.ArgumentParser(prog="stancelib")
+    parser.add_argument("--model")
+    add_corpus_arguments(parser)
+    ns = parser.parse_args(["--model", model_dir, "--input", src, "--output", str(tmp_path / "ray"), "--id-column",
+                            "id", "--group-by-doc", "--engine", "ray", "--actors", "2", "--batch-size", "256"])
+    ns.sentences, ns.file, ns.json = [], None, False
+    assert run_corpus_predict(None, ns) == 0
+    assert "on 2 Ray actors" in capsys.readouterr().out
     one = table_of(str(tmp_path / "one"))
     assert_same_output(table_of(str(tmp_path / "ray")), one)
     # the check has teeth: read alone, the sentences get other probabilities than with neighbours
@@ -195,4 +204,15 @@ def test_documents_and_a_ray_dataset(local_ray, clf, model_dir, tmp_path):
     got, want = table_of(str(tmp_path / "ray")).sort_by([("row", "ascending"), ("sentence", "ascending")]), \
         table_of(str(tmp_path / "one")).sort_by([("row", "ascending"), ("sentence", "ascending")])
     assert summary["input_rows"] == len(names) and got.num_rows == want.num_rows > 10 * len(names)
-    assert_same_output(got, want)
+    assert got.schema == want.schema
+    for name in got.schema.names:
+        if name not in PROB_COLUMNS and name != "label":
+            assert got.column(name).to_pylist() == want.column(name).to_pylist(), name
+    # analyze rounds probabilities to 4 decimals, so a label is only sure where the top two differ more
+    pg, pw = np.nan_to_num(probs_of(got)), np.nan_to_num(probs_of(want))
+    np.testing.assert_allclose(pg, pw, atol=1.5e-4)
+    top2 = np.sort(pw, axis=1)[:, -2:]
+    sure = top2[:, 1] - top2[:, 0] > 3e-4
+    labels_got, labels_want = got.column("label").to_pylist(), want.column("label").to_pylist()
+    assert [x for x, ok in zip(labels_got, sure) if ok] == [x for x, ok in zip(labels_want, sure) if ok]
+    assert sure.mean() > 0.9

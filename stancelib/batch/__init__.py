@@ -1,7 +1,9 @@
 """Label a whole corpus: chunked, resumable, shardable prediction to Parquet.
 
 Modules: :mod:`.reader` (the input), :mod:`.predict` (``predict_file``, ``predict_dataset``),
-:mod:`.folder` (the output folder: atomic parts, state, lock), :mod:`.merge`, :mod:`.cli`.
+:mod:`.groups` (sentence rows regrouped by document), :mod:`.ray` (``predict_ray``: the same
+rows on Ray Data actors), :mod:`.folder` (the output folder: atomic parts, state, lock),
+:mod:`.merge`, :mod:`.cli`.
 
 ``predict_file(clf, INPUT, OUT)`` reads JSONL (``.jsonl``, ``.ndjson``, ``.json``),
 CSV/TSV (each optionally ``.gz``), Parquet, or a folder written by
@@ -31,6 +33,11 @@ Output columns
 with offsets into the article, when the model has a span head and the sentence is an
 attributed statement; else null), ``error``. An article with no sentence (blank) or a
 bad article gives one row with ``sentence`` null, so every input row is still accounted for.
+
+``group_by_doc=True`` (sentence rows): each row is labelled with its document's neighbouring
+rows (``clf.predict_proba_documents``), the document given by ``doc_column`` and the order by
+``index_column`` (default ``doc`` and ``i``); a row without a doc stands alone. Same columns
+and row order as sentence mode.
 
 A blank text has label null and null probabilities (``StanceClassifier`` gives
 NaN; Parquet null is what SQL engines, Spark and pandas treat as missing) and no
@@ -62,9 +69,10 @@ from .cli import add_corpus_arguments, parse_shard, register_cli, run_corpus_pre
 from .folder import FORMAT_VERSION, LOCK_FILE, PROB_COLUMNS, STATE_FILE, CorpusError
 from .merge import merge_outputs
 from .predict import predict_columns, predict_dataset, predict_file
+from .ray import predict_ray  # imports Ray only when called
 
 __all__ = [
     "FORMAT_VERSION", "LOCK_FILE", "PROB_COLUMNS", "STATE_FILE", "CorpusError", "add_corpus_arguments",
-    "merge_outputs", "parse_shard", "predict_columns", "predict_dataset", "predict_file", "register_cli",
+    "merge_outputs", "parse_shard", "predict_columns", "predict_dataset", "predict_file", "predict_ray", "register_cli",
     "run_corpus_predict",
 ]

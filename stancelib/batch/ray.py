@@ -180,8 +180,9 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
     actors that each load ``model`` (a model folder every node can read, or a function that
     returns a classifier) once; write the Parquet folder ``output`` (new or empty).
 
-    ``batch_size`` is the number of input rows (documents in ``group_by_doc`` and ``documents``
-    mode) per actor call; ``model_batch_size`` the sentences per forward pass. Returns a summary
+    ``batch_size`` is the number of input rows per actor call (articles with ``mode="documents"``;
+    with ``group_by_doc``, about that many sentence rows in whole documents); ``model_batch_size``
+    the sentences per forward pass. Returns a summary
     with the timings split: ``ray_start_s`` (``ray.init``), ``read_s`` (the driver reads and
     ships the input), ``run_s`` (actors start, load the model and label; the driver writes)."""
     import pyarrow as pa
@@ -191,8 +192,14 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
     for name, value in (("actors", actors), ("batch_size", batch_size), ("model_batch_size", model_batch_size)):
         if not isinstance(value, int) or value < 1:
             raise CorpusError(f"{name} must be a positive integer, got {value!r}")
-    if not (isinstance(model, str) and os.path.isdir(model)) and not callable(model):
+    if not isinstance(model, (str, os.PathLike)) and not callable(model):
         raise CorpusError(f"model must be a model folder or a function returning a classifier, got {model!r}")
+    local_model = isinstance(model, (str, os.PathLike)) and os.path.isdir(model)
+    if isinstance(model, (str, os.PathLike)):
+        model = os.fspath(model)
+        # on a local Ray the actors see this file system; on a cluster only the nodes must have it
+        if not local_model and not address:
+            raise CorpusError(f"model folder not found: {model}")
     keys = _check_grouping(group_by_doc, mode, None, doc_column, index_column)
     os.makedirs(output, exist_ok=True)
     if os.listdir(output):
@@ -211,7 +218,8 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
             items, id_type, where = source.rows(0, lambda k: True), source.id_type if id_column else None, data
             input_info = {"input": _fingerprint(data), "input_format": source.format}
         else:
-            items, id_type, where = _dataset_items(data, text_column, id_column, keys), _id_type(data, id_column), "dataset"
+            items, where = _dataset_items(data, text_column, id_column, keys), "dataset"
+            id_type = _id_type(data, id_column)
             input_info = {"input": {"name": "ray.data.Dataset"}, "input_format": "ray"}
         tables, n_rows = _input_tables(list(_checked_items(items, where, problems)), bool(keys), id_type,
                                        batch_size, index_column)
@@ -267,7 +275,7 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
         run_s = time.time() - t1
         settings = {"format_version": FORMAT_VERSION, "mode": mode, "text_column": text_column,
                     "id_column": id_column, "shard": None, **input_info,
-                    "model": _model_identity(_ModelInfo(model)) if isinstance(model, str) else None}
+                    "model": _model_identity(_ModelInfo(model)) if local_model else model if isinstance(model, str) else None}
         if keys:
             settings["group_by_doc"] = {"doc_column": doc_column, "index_column": index_column}
         state = {"settings": settings, "engine": "ray", "complete": True, "parts": parts, "next_row": n_rows,
