@@ -207,6 +207,8 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
     ray = _import_ray()
     say = (lambda msg: print(msg, file=sys.stderr)) if show_progress else (lambda msg: None)
     started, ray_start_s = _start_ray(ray, address, show_progress)
+    ctx = ray.data.DataContext.get_current()
+    progress_bars = ctx.enable_progress_bars  # the caller's setting, put back at the end
     try:
         t0 = time.time()
         problems: list[str] = []
@@ -223,7 +225,6 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
             input_info = {"input": {"name": "ray.data.Dataset"}, "input_format": "ray"}
         tables, n_rows = _input_tables(list(_checked_items(items, where, problems)), bool(keys), id_type,
                                        batch_size, index_column)
-        ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = show_progress
         ds = ray.data.from_arrow(tables)
         read_s = time.time() - t0
@@ -290,6 +291,7 @@ def predict_ray(data, model, output: str, *, mode: str = "sentences", text_colum
                 "first_block_rows": first_block_rows,
                 "run_s": round(run_s, 3), "rows_per_s": round(n_rows / run_s, 1) if run_s else None}
     finally:
+        ctx.enable_progress_bars = progress_bars
         if started:
             ray.shutdown()
 
