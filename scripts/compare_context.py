@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Sentence-only vs context-aware models where the neighbouring sentences decide (LABELS.md rules 11, 12).
+"""What reading the article adds, where the neighbouring sentences decide (LABELS.md rules 11, 12).
 
-Usage: python scripts/compare_context.py [--models runs/sentence/model runs/default/model] [--data-dir DIR] [--name context]
+Usage: python scripts/compare_context.py [--models runs/default/model ...] [--data-dir DIR] [--name context]
 
-Sets, each scored for both models in one run:
+The first model is scored twice: each sentence alone (a window of one, the baseline) and in its
+article's windows; further models in their windows. Sets, each scored for every system in one run:
 - the bundled test split (three-way macro-F1; its pronoun-source and quote-continuation sentences);
 - the context challenge set (data/corpus/context_challenge/{dev,test,test2}.jsonl, evaluation only; dev
   was read to diagnose the models, test and test2 were written afterwards and only scored): its rule-12
@@ -62,6 +63,16 @@ def challenge_subsets(records: list[dict]) -> dict[str, list[int]]:
     }
 
 
+class Alone:
+    """A model that reads every sentence on its own (a window of one): what context adds is the difference."""
+
+    def __init__(self, clf):
+        self.clf, self.labels = clf, clf.labels
+
+    def predict_proba(self, texts):
+        return self.clf.predict_proba(texts)
+
+
 def paired(right_a: np.ndarray, right_b: np.ndarray) -> dict:
     """Sentences only A / only B gets right, and the exact McNemar p-value of the difference."""
     only_a, only_b = int((right_a & ~right_b).sum()), int((right_b & ~right_a).sum())
@@ -83,8 +94,9 @@ def score_rows(right: dict[str, np.ndarray], subsets: dict[str, list[int]]) -> d
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", default=["runs/sentence/model", "runs/default/model"],
-                        help="the sentence-only model first; each other model is compared with it")
+    parser.add_argument("--models", nargs="+", default=["runs/default/model"],
+                        help="models to compare; the first is also scored reading every sentence alone "
+                             "(a window of one), which is the baseline every other column is compared with")
     parser.add_argument("--test", default="data/corpus/test.jsonl")
     parser.add_argument("--challenge", default="data/corpus/context_challenge")
     parser.add_argument("--data-dir", default=None)
@@ -93,10 +105,11 @@ def main():
     ns = parser.parse_args()
 
     systems = {}
-    for path in ns.models:
+    for k, path in enumerate(ns.models):
         clf = StanceClassifier.from_pretrained(path)
-        window = f", window {clf.context_window}" if clf.uses_context else ""
-        name = f"{system_name(clf, path)}{window}"
+        if k == 0:
+            systems[f"{system_name(clf, path)}, each sentence alone"] = Alone(clf)
+        name = f"{system_name(clf, path)}, windows of {clf.window_tokens} tokens"
         if name in systems:  # two runs of one config (an older model kept under another folder)
             name += f" [{os.path.relpath(path)}]"
         systems[name] = clf
@@ -116,7 +129,7 @@ def main():
 
     results, macro_f1 = {}, {}
     for set_name, records in sets.items():
-        # a context-aware model gets each sentence's neighbours from doc/i
+        # the document model reads each sentence in its article (doc/i); Alone reads it alone
         preds = {n: predict_labels_and_probs(clf, [r["text"] for r in records], records)[0] for n, clf in systems.items()}
         gold = [r["label"] for r in records]
         results[set_name] = score_rows({n: np.array([p == g for p, g in zip(preds[n], gold)]) for n in names},

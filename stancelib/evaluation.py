@@ -334,12 +334,17 @@ def format_real_news_table(results: dict) -> str:
 
 # ---- the real-news dev part (the project's own three-way labels of real news) ---------------
 
-def real_news_dev_scores(system, records: list[dict]) -> dict:
+def real_news_dev_scores(system, records: list[dict], logits: np.ndarray | None = None) -> dict:
     """Three-way scores on the real-news dev part (``corpora.load_real_news("dev")``): macro-F1,
-    per-label F1, the share of neutral reports called claims, ECE, and macro-F1 per corpus."""
-    from .calibration import expected_calibration_error
+    per-label F1, the share of neutral reports called claims, ECE, and macro-F1 per corpus.
+    ``logits`` (raw, in ``system.labels`` order) reuse a pass already made."""
+    from .calibration import expected_calibration_error, softmax
 
-    preds, probs = predict_labels_and_probs(system, [r["text"] for r in records], records)
+    if logits is not None:
+        probs = softmax(logits, getattr(system, "temperature", 1.0))[:, [list(system.labels).index(n) for n in LABELS]]
+        preds = [LABELS[k] for k in probs.argmax(1)]
+    else:
+        preds, probs = predict_labels_and_probs(system, [r["text"] for r in records], records)
     gold = [r["label"] for r in records]
     out = classification_scores(gold, preds)
     neutral = [p for g, p in zip(gold, preds) if g == "neutral_report"]

@@ -298,18 +298,24 @@ class StanceClassifier:
     def predict_proba_records(self, records: list[dict], calibrated: bool = True) -> np.ndarray:
         """Probabilities of sentence records, each read in its document (``doc``/``i``; see
         ``windows.documents_from_records``); records without a document stand alone."""
+        logits, _ = self.read_records(records)
+        return softmax(logits, self.temperature if calibrated else 1.0) if len(records) else logits
+
+    def read_records(self, records: list[dict], with_spans: bool = False) -> tuple[np.ndarray, list[dict] | None]:
+        """One pass over sentence records read in their documents: raw logits ``(n, 3)`` and, with
+        ``with_spans``, each record's ``{"source", "cue"}`` (offsets into its text), whatever its label."""
+        if with_spans and not self.has_spans:
+            raise ValueError("this model has no source/cue head (trained with train_spans: false)")
         documents, where = documents_from_records(records)
-        probs = self.predict_proba_documents(documents, calibrated=calibrated)
-        return np.stack([probs[d][j] for d, j in where]) if where else np.zeros((0, len(self.labels)), np.float32)
+        logits, tags = self._run_documents(documents, with_tags=with_spans)
+        out = np.stack([logits[d][j] for d, j in where]) if where else np.zeros((0, len(self.labels)), np.float32)
+        spans = [decode(tags[d][j][0], tags[d][j][1], documents[d][j]) for d, j in where] if with_spans else None
+        return out, spans
 
     def extract_spans(self, records: list[dict]) -> list[dict]:
         """``{"source", "cue"}`` spans (offsets into each record's text, or ``None``) for sentence
         records, each read in its document as ``predict_proba_records`` reads it, whatever its label."""
-        if not self.has_spans:
-            raise ValueError("this model has no source/cue head (trained with train_spans: false)")
-        documents, where = documents_from_records(records)
-        _, tags = self._run_documents(documents, with_tags=True)
-        return [decode(tags[d][j][0], tags[d][j][1], documents[d][j]) for d, j in where]
+        return self.read_records(records, with_spans=True)[1]
 
     def predict_dataset(self, ds, text_column: str = "text", batch_size: int = 64, label_column: str = "label"):
         """A ``datasets.Dataset`` with ``label`` and ``p_<label>`` columns added (``Dataset.map``, batched)."""

@@ -75,11 +75,12 @@ def span_scores(gold: list[dict | None], predicted: list[dict | None]) -> dict:
     return {"n_gold": n_gold, "n_predicted": n_pred, "exact": prf(exact), "overlap": prf(overlap)}
 
 
-def evaluate_spans(clf, records: list[dict]) -> dict:
+def evaluate_spans(clf, records: list[dict], found: list[dict] | None = None) -> dict:
     """Span scores on the attributed sentences of ``records`` (gold label, so spans are judged alone).
 
-    Every record is read in its document (``clf.extract_spans``), as ``analyze`` reads it.
+    Every record is read in its document (``clf.extract_spans``), as ``analyze`` reads it; pass
+    ``found`` when a pass over the records has already produced them.
     """
-    found = clf.extract_spans(records)
+    found = clf.extract_spans(records) if found is None else found
     pairs = [(r, f) for r, f in zip(records, found) if r["label"] == "attributed_statement"]
     return {kind: span_scores([r[kind] for r, _ in pairs], [f[kind] for _, f in pairs]) for kind in ("source", "cue")}

@@ -357,64 +357,63 @@ def fit(model, tokenizer, train_examples: list[dict], dev_examples: list[dict], 
 
 # ---- 4. scores and calibration ------------------------------------------------------------
 
-def _calibrate(clf: StanceClassifier, records: list[dict], fitted_on: str) -> dict:
-    """Fit the temperature on ``records`` (definite labels) and set it on ``clf``.
+def _calibrate(clf: StanceClassifier, logits: np.ndarray, records: list[dict], fitted_on: str) -> dict:
+    """Fit the temperature on the raw ``logits`` of ``records`` (definite labels) and set it on ``clf``.
 
     The ECE after scaling is also measured two-fold (fitted on one half, measured on the
     other), because ECE on the very sentences the temperature was fitted on is optimistic.
     """
-    definite = [r for r in records if r["label"]]
-    logits = np.log(np.clip(clf.predict_proba_records(definite, calibrated=False), 1e-12, None))
-    label_ids = np.array([LABEL2ID[r["label"]] for r in definite])
+    from .calibration import softmax
+
+    definite = [k for k, r in enumerate(records) if r["label"]]
+    logits = logits[definite]
+    label_ids = np.array([LABEL2ID[records[k]["label"]] for k in definite])
     clf.temperature = fit_temperature(logits, label_ids)
     halves = np.arange(len(definite)) % 2
     crossed = []
     for h in (0, 1):
         t = fit_temperature(logits[halves == h], label_ids[halves == h])
-        crossed.append(expected_calibration_error(_softmax(logits[halves != h], t), label_ids[halves != h]))
+        crossed.append(expected_calibration_error(softmax(logits[halves != h], t), label_ids[halves != h]))
     return {
         "temperature": clf.temperature,
         "fitted_on": fitted_on,
         "n": len(definite),
-        "ece_before": expected_calibration_error(_softmax(logits, 1.0), label_ids),
-        "ece_after": expected_calibration_error(_softmax(logits, clf.temperature), label_ids),
+        "ece_before": expected_calibration_error(softmax(logits, 1.0), label_ids),
+        "ece_after": expected_calibration_error(softmax(logits, clf.temperature), label_ids),
         "ece_after_two_fold": float(np.mean(crossed)),
     }
-
-
-def _softmax(logits, t):
-    from .calibration import softmax
-
-    return softmax(logits, t)
 
 
 def score_and_calibrate(clf: StanceClassifier, splits: dict, args: TrainingArguments) -> tuple[dict, dict]:
     """Dev scores (bundled dev, its minimal pairs, the real-news dev part) and the calibration.
 
-    The temperature is fitted on the real-news dev part where the recipe has it (the model is
-    used on real news), else on the bundled dev split; it never changes a prediction.
+    One pass over each set serves its labels, spans and the temperature. The temperature is
+    fitted on the real-news dev part where the recipe has it (the model is used on real news),
+    else on the bundled dev split; it never changes a prediction.
     """
     from .evaluation import real_news_dev_scores
 
-    real_dev = splits.get("real_news_dev") or []
-    calibration = _calibrate(clf, real_dev, "real-news dev") if real_dev else _calibrate(clf, splits["dev"], "dev")
     scores = {}
-    dev_probs = clf.predict_proba_records(splits["dev"])
-    scores["dev"] = classification_scores([r["label"] for r in splits["dev"]],
-                                          [LABELS[k] for k in dev_probs.argmax(axis=1)])
+    dev_logits, dev_spans = clf.read_records(splits["dev"], with_spans=clf.has_spans)
+    scores["dev"] = classification_scores([r["label"] for r in splits["dev"]], [LABELS[k] for k in dev_logits.argmax(1)])
+    if dev_spans is not None:
+        scores["dev_spans"] = evaluate_spans(clf, splits["dev"], found=dev_spans)
     if splits.get("dev_pairs"):
-        pair_probs = clf.predict_proba_records(splits["dev_pairs"])
-        scores["dev_minimal_pairs"] = minimal_pair_scores(splits["dev_pairs"], [LABELS[k] for k in pair_probs.argmax(1)])
+        pair_logits, _ = clf.read_records(splits["dev_pairs"])
+        scores["dev_minimal_pairs"] = minimal_pair_scores(splits["dev_pairs"], [LABELS[k] for k in pair_logits.argmax(1)])
+    real_dev = splits.get("real_news_dev") or []
     if real_dev:
-        scores["real_news_dev_part"] = real_news_dev_scores(clf, real_dev)
+        real_logits, _ = clf.read_records(real_dev)
+        calibration = _calibrate(clf, real_logits, real_dev, "real-news dev")
+        scores["real_news_dev_part"] = real_news_dev_scores(clf, real_dev, logits=real_logits)
+    else:
+        calibration = _calibrate(clf, dev_logits, splits["dev"], "dev")
     if args.real_news and args.real_news_dev:
         # PolNeAR dev and CheckThat! dev were kept out of training: their binary views too
         from .evaluation import REAL_NEWS_DEV_SETS, evaluate_real_news
 
         scored = evaluate_real_news({args.run_name: clf}, list(REAL_NEWS_DEV_SETS), args.real_news_dir, n_resamples=200)
         scores["real_news_dev"] = {name: by_system[args.run_name] for name, by_system in scored.items()}
-    if clf.has_spans:
-        scores["dev_spans"] = evaluate_spans(clf, splits["dev"])
     return scores, calibration
 
 

@@ -53,7 +53,7 @@ class TrainingArguments:
     # or per corpus, e.g. {polnear: 4000} (a corpus not named is used whole)
     real_news_max: int | dict | None = None
     # keep PolNeAR dev and CheckThat! dev out of training and score the model on them after
-    # training: the sets a recipe is tuned on (scripts/tune_news_mix.py), never the held-out ones
+    # training: the sets a recipe is tuned on (the real-news dev part decides the recipe), never the held-out ones
     real_news_dev: bool = False
     # weight of a real-news example relative to a bundled-corpus one (which keeps its class weight);
     # or per corpus, e.g. {checkthat: 1.0, default: 0.5}

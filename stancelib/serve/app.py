@@ -63,10 +63,7 @@ def model_info(clf, path: str) -> dict:
 
 
 def _has_span_head(clf) -> bool:
-    # the document model says so directly; older classifiers kept a lazily loaded tagger
-    if hasattr(clf, "has_spans"):
-        return bool(clf.has_spans)
-    return getattr(clf, "_span_dir", None) is not None or getattr(clf, "_span_tagger", None) is not None
+    return bool(clf.has_spans)
 
 
 def _error_response(err: RequestError) -> JSONResponse:
