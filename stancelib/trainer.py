@@ -36,7 +36,8 @@ from .windows import build_windows, documents_from_records, encode_documents
 
 
 def sample_real_news(records: list[dict], limit: int | dict | None, seed: int) -> list[dict]:
-    """The real-news records to train on, sampled the same share from each (corpus label, allowed set) stratum.
+    """The real-news records to train on: whole articles where the records carry ``doc``/``i``, else the
+    same share from each (corpus label, allowed set) stratum.
 
     ``limit`` is ``None`` (all of them), a number (at most that many in all) or a
     mapping from corpus name to a number (at most that many from that corpus; a
@@ -56,6 +57,21 @@ def sample_real_news(records: list[dict], limit: int | dict | None, seed: int) -
         return records
     import random
 
+    if all(r.get("doc") is not None and r.get("i") is not None for r in records):
+        # records of whole articles (PolNeAR): draw articles, so the document model reads
+        # articles whose sentences are records, not thousands of context-only sentences
+        docs = sorted({r["doc"] for r in records})
+        random.Random(seed).shuffle(docs)
+        keep, n = set(), 0
+        by_doc: dict[str, int] = {}
+        for r in records:
+            by_doc[r["doc"]] = by_doc.get(r["doc"], 0) + 1
+        for d in docs:
+            if n >= limit:
+                break
+            keep.add(d)
+            n += by_doc[d]
+        return [r for r in records if r["doc"] in keep]
     strata: dict[tuple, list[dict]] = {}
     for rec in records:
         strata.setdefault((rec["gold"], tuple(rec["allowed"])), []).append(rec)
@@ -81,7 +97,8 @@ def load_training_data(args: TrainingArguments) -> dict[str, list[dict]]:
     plus the real-news dev part when the recipe reads real news; checked for cross-split leaks."""
     from .corpora.common import text_key
 
-    alone = lambda r: r | {"doc": None, "i": None, "_pair": True}  # noqa: E731 - a pair member is its own window
+    # a pair member is its own window: no ``i`` (its ``doc`` stays the group, for the pair scores)
+    alone = lambda r: r | {"i": None, "_pair": True}  # noqa: E731
     splits = {"train": [r for path in (args.train_file, *args.extra_train_files) for r in read_records(path)],
               "dev": read_records(args.dev_file)}
     if args.pairs_file:
@@ -201,6 +218,8 @@ def window_examples(records: list[dict], tokenizer, args: TrainingArguments, wei
         return ex
 
     for win in windows:
+        if not any((win.doc, j) in target for j in win.sentences):
+            continue  # context only: nothing to learn from this window
         examples.append(example(win.input_ids, [(win.markers[s], win.pieces[s], (win.doc, j))
                                                 for s, j in enumerate(win.sentences)]))
     for d, j in lone:

@@ -144,8 +144,8 @@ class TrainingArguments:
         base = os.path.dirname(os.path.abspath(path))
         values = {k: _resolve(v, base) if k in PATH_FIELDS else v for k, v in values.items()}
         # command-line paths are the user's, typed relative to the current folder
-        values.update({k: _resolve(v, os.getcwd()) if k in PATH_FIELDS else v
-                       for k, v in {**overrides, **parse_settings(settings or [])}.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None} | parse_settings(settings or [])
+        values.update({k: _resolve(v, os.getcwd()) if k in PATH_FIELDS else v for k, v in given.items()})
         return cls.from_dict(values, where=path)
 
 

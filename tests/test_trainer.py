@@ -189,6 +189,16 @@ def test_sample_real_news_caps_named_corpora_only():
         sample_real_news(recs, {"babe": 5}, seed=1)
 
 
+def test_sample_real_news_draws_whole_articles():
+    recs = [{"corpus": "polnear", "gold": "none", "allowed": ["a"], "doc": f"art{d}", "i": k}
+            for d in range(10) for k in range(6)]
+    out = sample_real_news(recs, 20, seed=3)
+    docs = {r["doc"] for r in out}
+    assert len(docs) == 4 and len(out) == 24  # articles are taken whole until the cap is reached
+    assert all(sum(r["doc"] == d for r in out) == 6 for d in docs)
+    assert sample_real_news(recs, 20, seed=3) == out
+
+
 def test_news_mix_keeps_dev_out_and_scores_it(tmp_path, tiny_corpus, tokenizer, synth):  # noqa: F811
     out = tmp_path / "run"
     args = tiny_args(tiny_corpus, out, real_news=True, real_news_dir=synth, real_news_dev=True, num_train_epochs=1,
