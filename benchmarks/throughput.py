@@ -264,7 +264,7 @@ def old_reading_path(clf_q, clf_pt, docs: list[str]) -> None:
 
     from stancelib import split_sentences
 
-    tok, bs = clf_q.tokenizer, clf_q.batch_size
+    tok, bs = clf_pt.tokenizer, clf_q.batch_size  # the ONNX folder's tokenizer encodes word pieces only
     sentences, contexts = [], []
     for doc in docs:
         sents = [doc[a:b] for a, b in split_sentences(doc)]

@@ -155,18 +155,19 @@ class StanceClassifier:
         """Load a saved model folder: safetensors weights (``backend="torch"``) or an exported
         ``model.onnx`` (``backend="onnx"``, which needs no torch); ``"auto"`` takes what the
         folder holds, PyTorch first. Never pickles, never remote code."""
-        from transformers import AutoConfig, AutoTokenizer
-
         backend = check_model_dir(path, backend)
         metadata = read_metadata(path)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
             if backend == "onnx":
-                from .onnx_backend import OnnxRunner
+                # tokenizers + onnxruntime only: an exported folder predicts without torch
+                from .onnx_backend import FolderConfig, OnnxRunner, WordPieces
 
-                config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+                tokenizer, config = WordPieces(path), FolderConfig(path)
                 model, runner = None, OnnxRunner(os.path.join(path, ONNX_FILE), intra_op_num_threads=num_threads)
             else:
+                from transformers import AutoTokenizer
+
+                tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
                 model, runner, config = _load_torch(path, device), None, None
         except ModelLoadError:
             raise

@@ -73,3 +73,62 @@ class OnnxRunner:
 
     def __repr__(self) -> str:
         return f"OnnxRunner({self.path!r})"
+
+
+class WordPieces:
+    """The folder's ``tokenizer.json`` through the ``tokenizers`` library alone, for the ONNX backend.
+
+    It gives what ``windows.encode_documents`` and ``StanceClassifier`` use (the marker, separator
+    and pad ids; word pieces with character offsets, cut to ``max_length``), so prediction from an
+    exported folder needs neither torch nor transformers' model classes.
+    """
+
+    def __init__(self, path: str):
+        import json
+        import os
+
+        from tokenizers import Tokenizer
+
+        self.path = path
+        self._tok = Tokenizer.from_file(os.path.join(path, "tokenizer.json"))
+        self._tok.no_truncation()
+        self._tok.no_padding()
+        special = {}
+        config = os.path.join(path, "tokenizer_config.json")
+        if os.path.isfile(config):
+            with open(config, encoding="utf-8") as f:
+                special = json.load(f)
+        for name, default in (("cls", "[CLS]"), ("sep", "[SEP]"), ("pad", "[PAD]")):
+            token = special.get(f"{name}_token") or default
+            token = token["content"] if isinstance(token, dict) else token
+            token_id = self._tok.token_to_id(token)
+            if token_id is None:
+                raise ValueError(f"{path}: the tokenizer has no {name} token {token!r}")
+            setattr(self, f"{name}_token_id", token_id)
+
+    def __call__(self, texts: list[str], add_special_tokens: bool = False, truncation: bool = True,
+                 max_length: int | None = None, return_offsets_mapping: bool = True, **_ignored) -> dict:
+        encodings = self._tok.encode_batch(list(texts), add_special_tokens=add_special_tokens)
+        cut = max_length if truncation and max_length is not None else None
+        return {"input_ids": [e.ids[:cut] for e in encodings], "offset_mapping": [e.offsets[:cut] for e in encodings]}
+
+    def save_pretrained(self, path: str) -> None:
+        import os
+        import shutil
+
+        for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+            if os.path.isfile(os.path.join(self.path, name)):
+                shutil.copyfile(os.path.join(self.path, name), os.path.join(path, name))
+
+
+class FolderConfig:
+    """``config.json`` read as plain JSON: the labels and the number of positions, no transformers."""
+
+    def __init__(self, path: str):
+        import json
+        import os
+
+        with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
+            values = json.load(f)
+        self.id2label = {int(k): v for k, v in values.get("id2label", {}).items()}
+        self.max_position_embeddings = int(values.get("max_position_embeddings", 512))

@@ -257,3 +257,36 @@ def test_export_cli_records_parity_in_the_model_card(model_dir, tmp_path, tiny_c
     meta = json.load(open(os.path.join(out, "stancelib.json")))
     assert meta["onnx"]["parity"]["n"] == 3 and meta["onnx"]["parity"]["label_agreement"] == 1.0
     assert "### ONNX export (float32)" in open(os.path.join(out, "README.md")).read()
+
+
+_NO_TORCH = r"""
+import builtins, json, sys
+real_import = builtins.__import__
+def guard(name, *args, **kwargs):
+    if name.split(".")[0] in ("torch", "transformers"):
+        raise ImportError(f"{name} is not installed here")
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = guard
+from stancelib import StanceClassifier
+clf = StanceClassifier.from_pretrained(sys.argv[1])
+texts = json.loads(sys.argv[2])
+print(json.dumps({"probs": clf.predict_proba(texts).tolist(),
+                  "doc": [s.label for s in clf.analyze(" ".join(texts)).sentences],
+                  "loaded": sorted(m for m in ("torch", "transformers") if m in sys.modules)}))
+"""
+
+
+def test_an_exported_folder_predicts_without_torch_or_transformers(onnx_dir):
+    import json
+    import subprocess
+    import sys
+
+    texts = SENTENCES[:5]
+    out = subprocess.run([sys.executable, "-c", _NO_TORCH, onnx_dir, json.dumps(texts)], capture_output=True,
+                         text=True, timeout=120, cwd=os.path.join(os.path.dirname(__file__), ".."))
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["loaded"] == []
+    in_process = StanceClassifier.from_pretrained(onnx_dir)
+    np.testing.assert_allclose(got["probs"], in_process.predict_proba(texts), atol=1e-5)
+    assert got["doc"] == [s.label for s in in_process.analyze(" ".join(texts)).sentences]
