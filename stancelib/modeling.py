@@ -135,7 +135,9 @@ class StanceClassifier:
         positions = getattr(self.config, "max_position_embeddings", 512)
         self.window_tokens = int(window_tokens or settings.get("window_tokens") or min(DEFAULT_WINDOW_TOKENS, positions))
         overlap = window_overlap if window_overlap is not None else settings.get("window_overlap")
-        self.window_overlap = int(self.window_tokens // 4 if overlap is None else overlap)
+        # an eighth of the window: every sentence keeps at least about 16 tokens of context on each
+        # side in the window it is labelled from, for about 1.15x the tokens of one pass
+        self.window_overlap = int(self.window_tokens // 8 if overlap is None else overlap)
         if not self.max_length <= self.window_tokens <= positions:
             raise ValueError(f"window_tokens ({self.window_tokens}) must lie between max_length ({self.max_length}) "
                              f"and the encoder's {positions} positions")
@@ -230,9 +232,9 @@ class StanceClassifier:
                 win = windows[w]
                 for slot, d, j in wanted.get(w, []):
                     logits[d][j] = out_logits[row, win.markers[slot]]
-                    if with_tags:
+                    if with_tags:  # raw tag logits: decoded (and softmaxed) for attributed sentences only
                         a, b = win.pieces[slot]
-                        tags[d][j] = (softmax(out_tags[row, a:b]), encoded[d].offsets[j])
+                        tags[d][j] = (out_tags[row, a:b], encoded[d].offsets[j])
         return logits, tags
 
     # ---- prediction ---------------------------------------------------------
@@ -310,7 +312,8 @@ class StanceClassifier:
         documents, where = documents_from_records(records)
         logits, tags = self._run_documents(documents, with_tags=with_spans)
         out = np.stack([logits[d][j] for d, j in where]) if where else np.zeros((0, len(self.labels)), np.float32)
-        spans = [decode(tags[d][j][0], tags[d][j][1], documents[d][j]) for d, j in where] if with_spans else None
+        spans = ([decode(softmax(tags[d][j][0]), tags[d][j][1], documents[d][j]) for d, j in where]
+                 if with_spans else None)
         return out, spans
 
     def extract_spans(self, records: list[dict]) -> list[dict]:
@@ -354,7 +357,7 @@ class StanceClassifier:
             for j, ((s, e), text) in enumerate(zip(doc_spans, sents)):
                 source = cue = None
                 if with_spans and labels[j] == "attributed_statement":
-                    found = decode(tg[j][0], tg[j][1], text)
+                    found = decode(softmax(tg[j][0]), tg[j][1], text)
                     shift = lambda span: None if span is None else {  # noqa: E731
                         "start": span["start"] + s, "end": span["end"] + s, "text": span["text"]}
                     source, cue = shift(found["source"]), shift(found["cue"])

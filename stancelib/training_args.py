@@ -30,7 +30,7 @@ class TrainingArguments:
     max_length: int = 96
     # the document model: an article's sentences packed into windows of up to this many tokens
     # (each sentence opened by [CLS], labelled from it); at prediction time consecutive windows
-    # overlap by window_overlap tokens (None: a quarter of the window), see stancelib/windows.py
+    # overlap by window_overlap tokens (None: an eighth of the window), see stancelib/windows.py
     window_tokens: int = 256
     window_overlap: int | None = None
     # share of the sentences of multi-sentence documents that are also trained as windows of one,
