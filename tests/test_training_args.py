@@ -1,6 +1,10 @@
+import os
+
 import pytest
 
 from stancelib import TrainingArguments
+
+CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs")
 
 
 def test_yaml_config_and_overrides(tmp_path):
@@ -31,10 +35,63 @@ def test_bad_values(tmp_path):
 def test_shipped_configs_parse():
     import glob
 
-    configs = glob.glob("configs/*.yaml")
-    assert configs
+    # relative to this file, not to the folder pytest was started from
+    configs = sorted(glob.glob(os.path.join(CONFIGS, "*.yaml")))
+    assert [os.path.basename(p) for p in configs] == ["default.yaml", "news-mix.yaml"]
     for path in configs:
-        TrainingArguments.from_yaml(path)
+        args = TrainingArguments.from_yaml(path)
+        # the recipes' ../data paths resolve from configs/, to the bundled corpus
+        assert os.path.isfile(args.train_file), (path, args.train_file)
+
+
+def test_config_paths_resolve_from_the_config_folder(tmp_path, monkeypatch):
+    sub = tmp_path / "recipes"
+    sub.mkdir()
+    (sub / "c.yaml").write_text("train_file: data.jsonl\nextra_train_files: [more/a.jsonl]\n"
+                                "dev_file: ../dev.jsonl\noutput_dir: runs/x\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the folder a run starts from must not matter
+    args = TrainingArguments.from_yaml(str(sub / "c.yaml"))
+    assert args.train_file == str(sub / "data.jsonl")
+    assert args.extra_train_files == [str(sub / "more" / "a.jsonl")]
+    assert args.dev_file == str(tmp_path / "dev.jsonl")
+    assert args.output_dir == str(sub / "runs" / "x")
+    # a path given on the command line is the user's: relative to the current folder
+    args = TrainingArguments.from_yaml(str(sub / "c.yaml"), settings=["train_file=mine.jsonl"])
+    assert args.train_file == str(elsewhere / "mine.jsonl")
+    # an absolute path is kept as it is
+    (sub / "abs.yaml").write_text(f"train_file: {tmp_path / 'abs.jsonl'}\n")
+    assert TrainingArguments.from_yaml(str(sub / "abs.yaml")).train_file == str(tmp_path / "abs.jsonl")
+
+
+def test_settings_override_the_file_and_are_checked(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("num_train_epochs: 4\nreal_news_max: {checkthat: 7}\n")
+    args = TrainingArguments.from_yaml(str(path), settings=["num_train_epochs=2", "real_news_max={polnear: 5}"])
+    assert args.num_train_epochs == 2 and isinstance(args.num_train_epochs, int)
+    assert args.real_news_max == {"polnear": 5}  # the value replaces the file's, read as YAML
+    assert TrainingArguments.from_yaml(str(path)).num_train_epochs == 4  # the file itself is untouched
+    with pytest.raises(ValueError, match="unknown setting.*num_train_epoch\\b"):
+        TrainingArguments.from_yaml(str(path), settings=["num_train_epoch=2"])
+    with pytest.raises(ValueError, match="real_news_max: unknown corpus polnar"):
+        TrainingArguments.from_yaml(str(path), settings=["real_news_max={polnar: 5}"])
+    with pytest.raises(ValueError, match="key=value"):
+        TrainingArguments.from_yaml(str(path), settings=["num_train_epochs"])
+
+
+@pytest.mark.parametrize("key", ["notes", "extra", "context", "context_window"])
+def test_removed_keys_are_unknown(tmp_path, key):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"{key}: 2\n")
+    with pytest.raises(ValueError, match=rf"unknown setting\(s\) {key};"):
+        TrainingArguments.from_yaml(str(path))
+    clean = tmp_path / "clean.yaml"
+    clean.write_text("seed: 1\n")
+    with pytest.raises(ValueError, match=rf"unknown setting\(s\) {key};"):
+        TrainingArguments.from_yaml(str(clean), settings=[f"{key}=1"])
+    with pytest.raises(TypeError):
+        TrainingArguments(**{key: 1})  # no such field in the dataclass either
 
 
 def test_per_corpus_real_news_settings():
