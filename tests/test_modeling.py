@@ -22,12 +22,38 @@ def test_saved_folder_is_a_plain_hf_model(saved_tiny_model):
     assert config["label2id"] == {name: i for i, name in enumerate(LABELS)}
 
 
-def test_pipeline_loads_unchanged_with_our_label_names(saved_tiny_model):
+def test_pipeline_loads_unchanged_and_agrees_with_predict(tokenizer, tmp_path):
+    """``transformers.pipeline`` reads the saved folder as a plain sequence classifier: on lone
+    sentences its top label is ``predict``'s and its scores are ``predict_proba(calibrated=False)``."""
+    import torch
     from transformers import pipeline
 
-    pipe = pipeline("text-classification", model=saved_tiny_model)
-    out = pipe(["The ministry said 40 people were hurt.", "Rain fell."])
-    assert all(o["label"] in LABELS for o in out)
+    from tests.conftest import TINY, make_tiny_model
+
+    sentences = [t for texts in TINY.values() for t in texts]
+    # an untouched random head labels everything alike: rescale and centre it so labels differ
+    model = make_tiny_model(tokenizer, seed=1).eval()
+    with torch.no_grad():
+        enc = tokenizer(sentences, padding=True, return_tensors="pt")
+        centre = model.bert(**enc).pooler_output.mean(0)
+        model.classifier.weight.mul_(1000)
+        model.classifier.bias.copy_(-model.classifier.weight @ centre)
+    path = str(tmp_path / "model")
+    # a fitted temperature: the pipeline knows nothing of it, so only the uncalibrated scores match
+    StanceClassifier(model, tokenizer, max_length=64, metadata={"calibration": {"temperature": 2.0}}).save_pretrained(path)
+    clf = StanceClassifier.from_pretrained(path, device="cpu")
+
+    pipe = pipeline("text-classification", model=path, device="cpu")
+    out = pipe(sentences, top_k=None)
+    assert len(out) == len(sentences)
+    scores = np.array([[{o["label"]: o["score"] for o in row}[name] for name in LABELS] for row in out])
+    raw = clf.predict_proba(sentences, calibrated=False)
+    labels = clf.predict(sentences)
+    assert len(set(labels)) == 3  # the check below is not one label compared with itself
+    assert [row[0]["label"] for row in out] == labels  # top label (the pipeline sorts by score)
+    assert pipe(sentences[0])[0]["label"] == clf.predict(sentences[0])
+    np.testing.assert_allclose(scores, raw, atol=1e-4)
+    assert not np.allclose(clf.predict_proba(sentences), raw, atol=1e-3)  # calibrated=True differs
 
 
 def test_predict_single_list_and_proba(clf):
