@@ -50,7 +50,7 @@ def run_args(tiny_corpus, out, per_device_batch):
         test_file=tiny_corpus["test"], pairs_file=tiny_corpus["pairs"], output_dir=str(out),
         max_length=32, num_train_epochs=10, per_device_train_batch_size=per_device_batch, learning_rate=3e-3,
         warmup_ratio=0.0, early_stopping_patience=0, logging_steps=1, model_card_dir=str(out / "cards"), seed=7,
-        class_weights="none", train_spans=False, use_cpu=True,
+        class_weights="none", train_spans=False, use_cpu=True, window_tokens=128,
     )
 
 
