@@ -161,7 +161,7 @@ def main(argv=None) -> int:
 
         def tokenised(xs):
             order = sorted(range(len(xs)), key=lambda k: len(xs[k]))
-            return [{k: v.astype(np.int64) for k, v in clf_q.tokenizer(
+            return [{k: v.astype(np.int64) for k, v in clf_pt.tokenizer(
                         [xs[i] for i in order[s : s + bs]], padding=True, truncation=True,
                         max_length=max_length, return_tensors="np").items() if k in names}
                     for s in range(0, len(order), bs)]

@@ -72,3 +72,13 @@ def test_usage_errors(argv, capsys):
             main(argv)
     else:
         assert main(argv) == 2
+
+
+def test_evaluate_refuses_partial_labels_naming_file_and_line(tmp_path, saved_tiny_model, capsys):
+    partial = tmp_path / "partial.jsonl"
+    partial.write_text('{"text": "Rain fell.", "label": "neutral_report"}\n'
+                       '{"text": "The team won.", "label": null, "allowed": ["neutral_report", "attributed_statement"]}\n')
+    assert main(["evaluate", "--model", saved_tiny_model, "--data", str(partial), "--no-baselines",
+                 "--out", str(tmp_path / "e")]) == 1
+    err = capsys.readouterr().err
+    assert f"{partial}:2" in err and "partial labels" in err and "one gold label per line" in err
