@@ -23,8 +23,6 @@ from torch import nn
 
 from .spans import TAGS
 
-SPAN_HEAD_FILE = "span_head.safetensors"
-
 
 class DocumentModel(nn.Module):
     def __init__(self, encoder, span_head: nn.Linear | None = None, with_spans: bool = True,
