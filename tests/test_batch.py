@@ -22,8 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from stancelib import atomic
+
 from stancelib import LABELS, StanceClassifier
-from stancelib import batch
 from stancelib.batch import (PROB_COLUMNS, CorpusError, add_corpus_arguments, merge_outputs, predict_columns,
                              predict_dataset, predict_file, register_cli, run_corpus_predict)
 from tests.conftest import TINY, make_tiny_model, write_jsonl
@@ -218,14 +219,14 @@ def test_crash_at_every_rename_then_resume(clf, tmp_path, monkeypatch):
     args = dict(text_column="body", batch_size=4, show_progress=False)
     predict_file(clf, src, str(tmp_path / "ref"), **args)
     reference = table_of(str(tmp_path / "ref"))
-    real = batch.folder._replace
+    real = atomic._replace
     calls = {"n": 0}
 
     def counting(a, b):
         calls["n"] += 1
         real(a, b)
 
-    monkeypatch.setattr(batch.folder, "_replace", counting)
+    monkeypatch.setattr(atomic, "_replace", counting)
     predict_file(clf, src, str(tmp_path / "count"), **args)
     n_renames = calls["n"]
     assert n_renames == 1 + 2 * 4 + 1  # state at start, (part + state) per part, final state
@@ -241,10 +242,10 @@ def test_crash_at_every_rename_then_resume(clf, tmp_path, monkeypatch):
                 raise Crash()
             real(a, b)
 
-        monkeypatch.setattr(batch.folder, "_replace", crashing)
+        monkeypatch.setattr(atomic, "_replace", crashing)
         with pytest.raises(Crash):
             predict_file(clf, src, out, **args)
-        monkeypatch.setattr(batch.folder, "_replace", real)
+        monkeypatch.setattr(atomic, "_replace", real)
         summary = predict_file(clf, src, out, **args)
         assert summary["complete"] and summary["rows_done"] == 14, k
         assert not [f for f in os.listdir(out) if f.startswith(".")], k
@@ -261,10 +262,10 @@ def test_crash_at_every_rename_then_resume(clf, tmp_path, monkeypatch):
             raise Crash()
         real(a, b)
 
-    monkeypatch.setattr(batch.folder, "_replace", crash_at_third_part)
+    monkeypatch.setattr(atomic, "_replace", crash_at_third_part)
     with pytest.raises(Crash):
         predict_file(clf, src, str(tmp_path / "regrouped"), **dict(args, batch_size=3))
-    monkeypatch.setattr(batch.folder, "_replace", real)
+    monkeypatch.setattr(atomic, "_replace", real)
     summary = predict_file(clf, src, str(tmp_path / "regrouped"), **dict(args, batch_size=5))
     assert summary["resumed_at_row"] == 6 and summary["parts"] == 2 + 2
     assert_same_output(table_of(str(tmp_path / "regrouped")), reference)

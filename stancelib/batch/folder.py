@@ -7,9 +7,9 @@ import datetime
 import json
 import os
 import re
-import uuid
 
 
+from ..atomic import atomic_write
 from ..labels import LABELS
 
 
@@ -33,40 +33,9 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def _replace(src: str, dst: str) -> None:
-    """``os.replace``; a separate name so that tests can simulate a crash at each rename."""
-    os.replace(src, dst)
-
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _atomic_write(path: str, write) -> None:
-    """Call ``write(binary_file)`` on a hidden temporary file beside ``path``, flush it to
-    disk and rename it to ``path``: readers see the old file or the whole new one."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        _replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    _fsync_dir(folder)
+    """The project's one atomic file writer (``stancelib.atomic``): readers see the old file or the new one."""
+    atomic_write(path, write)
 
 
 def _write_json(path: str, obj: dict) -> None:
