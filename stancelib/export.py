@@ -96,6 +96,16 @@ def _torch_export(module, args: tuple, path: str, opset: int) -> str:
     return "dynamo"
 
 
+def _keep_float(node_name: str) -> bool:
+    """Nodes that int8 export leaves float32: the heads and the feed-forward output projections.
+
+    The pooler is ``/model/dense`` in a graph exported from ``DocumentModel`` (its own name), and
+    ``pooler`` where the graph keeps the BERT module path."""
+    if any(part in node_name for part in ("pooler", "classifier", "span_head")) or node_name.startswith("/model/dense/"):
+        return True
+    return "/output/dense/" in node_name and "/attention/" not in node_name
+
+
 def _quantize_int8(src: str, dst: str) -> None:
     """Dynamic int8 quantisation of the weight MatMuls (activations are quantised at run time).
 
@@ -106,21 +116,28 @@ def _quantize_int8(src: str, dst: str) -> None:
     embeddings (Gather) as well makes the file 22 MB instead of 56 MB but flips a few
     more labels, so they stay float32; so do the heads (pooler, classifier, token head):
     they are small, and the labels hang on them.
+
+    The feed-forward output projections (``layer.N/output/dense``) stay float32 too: their
+    input is the GELU output, whose outliers one dynamic activation scale per tensor
+    resolves badly. Measured on the document model (test split read in its articles, 699
+    sentences, AMD EPYC AVX-512 VNNI): all of them quantised, labels agree with PyTorch on
+    99.3% and spans on 96.3%; kept float32, 99.7% and 98.8%, for about 25% less speed (611
+    -> 459 sentences/s) and 66 MB instead of 56. Keeping whole layers or the attention
+    projections float32 instead did less for more.
     """
     import logging
 
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    heads = [n.name for n in onnx.load(src, load_external_data=False).graph.node
-             if any(part in n.name for part in ("pooler", "classifier", "span_head"))]
+    kept = [n.name for n in onnx.load(src, load_external_data=False).graph.node if _keep_float(n.name)]
 
     root = logging.getLogger()
     level = root.level
     root.setLevel(max(level, logging.ERROR))  # quantize_dynamic logs a pre-processing hint as a root warning
     try:
         quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
-                         op_types_to_quantize=["MatMul"], nodes_to_exclude=heads,
+                         op_types_to_quantize=["MatMul"], nodes_to_exclude=kept,
                          extra_options={"MatMulConstBOnly": True})
     finally:
         root.setLevel(level)

@@ -290,3 +290,23 @@ def test_an_exported_folder_predicts_without_torch_or_transformers(onnx_dir):
     in_process = StanceClassifier.from_pretrained(onnx_dir)
     np.testing.assert_allclose(got["probs"], in_process.predict_proba(texts), atol=1e-5)
     assert got["doc"] == [s.label for s in in_process.analyze(" ".join(texts)).sentences]
+
+
+def test_int8_keeps_the_heads_and_feed_forward_outputs_float(int8_dir):
+    """Quantised: the encoder's other weight MatMuls; float32: every head (the pooler too) and
+    the feed-forward output projections (export._quantize_int8 says why)."""
+    import onnx
+
+    from stancelib.export import _keep_float
+
+    nodes = onnx.load(os.path.join(int8_dir, "model.onnx")).graph.node
+    float_matmuls = {n.name for n in nodes if n.op_type == "MatMul"}
+    quantised = [n for n in nodes if n.op_type == "MatMulInteger"]
+    assert quantised, "nothing was quantised"
+    for part in ("/model/dense/", "/classifier/", "layer.0/output/dense/"):  # this fixture has no token head
+        assert any(part in name for name in float_matmuls), part
+    assert not any("attention/self/query" in name for name in float_matmuls)
+    assert _keep_float("/model/bert/encoder/layer.3/output/dense/MatMul")
+    assert not _keep_float("/model/bert/encoder/layer.3/attention/output/dense/MatMul")
+    assert not _keep_float("/model/bert/encoder/layer.3/intermediate/dense/MatMul")
+    assert _keep_float("/model/span_head/MatMul")
