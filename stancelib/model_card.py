@@ -41,6 +41,13 @@ def _scores_table(evaluations: dict) -> list[str]:
     return lines
 
 
+def _shown(path: str) -> str:
+    """A data path as a card shows it: relative to the working folder when it lies inside it (the
+    project's own ``data/corpus/...``), so a published card does not carry one machine's layout."""
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if rel.startswith("..") else rel
+
+
 def render_model_card(meta: dict) -> str:
     args = meta.get("training_args", {})
     dev = meta.get("metrics", {}).get("dev", {})
@@ -90,10 +97,10 @@ def render_model_card(meta: dict) -> str:
         + ("trained jointly" if args.get("train_spans", True) else "not trained"),
         *([f"- real-news three-way references (train part): {meta.get('n_train_real_news_references')} sentences, "
            f"weight {args.get('real_news_references_weight')}"] if args.get("real_news_references") else []),
-        *([f"- training-only files beside the training split: {', '.join(f'`{p}`' for p in args['extra_train_files'])}"]
+        *([f"- training-only files beside the training split: {', '.join(f'`{_shown(p)}`' for p in args['extra_train_files'])}"]
           if args.get("extra_train_files") else []),
         "- data files (sha256):",
-        *[f"  - `{path}`: `{info['sha256'][:16]}`" for path, info in meta.get("data", {}).items()],
+        *[f"  - `{_shown(path)}`: `{info['sha256'][:16]}`" for path, info in meta.get("data", {}).items()],
         "",
         "## Scores",
         "",
