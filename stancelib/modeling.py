@@ -34,7 +34,7 @@ from .analysis import Analysis, SentenceAnalysis
 from .atomic import atomic_save
 from .calibration import softmax
 from .labels import LABELS
-from .sentences import split_sentences
+from .sentences import has_text, split_sentences
 from .spans import decode
 from .windows import (batches, best_windows, build_windows, documents_from_records, encode_documents,
                       pad_batch)
@@ -246,7 +246,7 @@ class StanceClassifier:
         """
         items, single = check_texts(texts)
         probs = np.full((len(items), len(self.labels)), np.nan, dtype=np.float32)
-        live = [k for k, t in enumerate(items) if t.strip()]
+        live = [k for k, t in enumerate(items) if has_text(t)]
         if live:
             logits, _ = self._run_documents([[items[k]] for k in live], show_progress=show_progress, lone=True)
             probs[live] = softmax(np.concatenate(logits), self.temperature if calibrated else 1.0)
@@ -287,7 +287,7 @@ class StanceClassifier:
             if isinstance(doc, str):
                 raise TypeError(f"document {k} is a str: give each document as a list of sentence strings")
             docs.append(check_texts(doc, what=f"document {k}:")[0])
-        live = [[j for j, s in enumerate(doc) if s.strip()] for doc in docs]
+        live = [[j for j, s in enumerate(doc) if has_text(s)] for doc in docs]
         logits, _ = self._run_documents([[doc[j] for j in keep] for doc, keep in zip(docs, live)],
                                         show_progress=show_progress)
         out = []
@@ -345,7 +345,8 @@ class StanceClassifier:
 
     def _analyze_many(self, docs: list[str], with_spans: bool = True) -> list[Analysis]:
         check_texts(docs, what="analyze:")
-        offsets = [split_sentences(doc) for doc in docs]
+        # a stretch of nothing but control characters is no sentence (has_text): it gets no row
+        offsets = [[(s, e) for s, e in split_sentences(doc) if has_text(doc[s:e])] for doc in docs]
         sentences = [[doc[s:e] for s, e in doc_spans] for doc, doc_spans in zip(docs, offsets)]
         with_spans = with_spans and self.has_spans
         logits, tags = self._run_documents(sentences, with_tags=with_spans)

@@ -12,6 +12,15 @@ abbreviation (Mr., U.N., a.m., J.), a number or an ellipsis.
 from __future__ import annotations
 
 import re
+import unicodedata
+
+
+def has_text(s: str) -> bool:
+    """Whether ``s`` holds anything to label: a character that is neither white space nor a
+    control, format or unassigned code point (Unicode category C*). The tokenizer drops those, so
+    a string of nothing else ("\\x00\\x07", a lone zero-width space) is blank, like "   ", and gets
+    no label rather than the label of an empty window."""
+    return any(not ch.isspace() and not unicodedata.category(ch).startswith("C") for ch in s)
 
 # Titles and other abbreviations that are followed by a name or number, not a sentence break.
 _ABBREVIATIONS = {

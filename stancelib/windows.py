@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .sentences import has_text
+
 
 @dataclass
 class Window:
@@ -182,7 +184,7 @@ def documents_from_records(records: list[dict]) -> tuple[list[list[str]], list[t
     documents: list[list[str]] = []
     index: dict[object, tuple[int, dict[int, int]]] = {}
     for doc, sentences in texts.items():
-        order = sorted(j for j, s in sentences.items() if s and s.strip())
+        order = sorted(j for j, s in sentences.items() if s and has_text(s))
         index[doc] = (len(documents), {j: k for k, j in enumerate(order)})
         documents.append([sentences[j] for j in order])
     where = []

@@ -3,7 +3,8 @@
 
 What each case must give (the rules of ``stancelib/modeling.py`` and ``stancelib/batch``):
 
-- blank (``""``, whitespace only): nothing to classify, no error: label ``None``, a NaN
+- blank (``""``, whitespace only, or nothing but control and format characters, which the
+  tokenizer drops): nothing to classify, no error: label ``None``, a NaN
   probability row, an ``Analysis`` without sentences; in a corpus, label and probabilities null
   and no error;
 - not a string (``None``, a number, bytes, a nested list, a dict): ``TypeError`` naming the item
@@ -40,7 +41,7 @@ CHINESE = "政府周一宣布了新税。"
 RUSSIAN = "Министерство заявило, что пострадали 40 человек."
 VALID_ODD = {"long": LONG, "control": CONTROL, "emoji": EMOJI, "arabic": ARABIC, "chinese": CHINESE,
              "russian": RUSSIAN}
-BLANKS = {"empty": "", "whitespace": "  \n\t "}
+BLANKS = {"empty": "", "whitespace": "  \n\t ", "control only": "\x00\x07 \x1b\u200b"}
 # (value, the type name the error must give)
 NOT_STRINGS = {"none": (None, "NoneType"), "int": (3, "int"), "float": (1.5, "float"), "bytes": (b"text", "bytes"),
                "nested": (["A text."], "list"), "dict": ({"text": "A text."}, "dict")}

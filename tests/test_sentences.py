@@ -61,3 +61,12 @@ def test_offsets_are_exact_and_nothing_is_lost(text):
         pos = end
     assert text[pos:].strip() == ""
     assert "".join(text[s:e] for s, e in spans).replace(" ", "").replace("\t", "") == "".join(text.split())
+
+
+def test_has_text_ignores_white_space_control_and_format_characters():
+    from stancelib.sentences import has_text
+
+    for blank in ("", "   \n\t", "\x00\x07\x1b", "\u200b\u200e", "\ufeff \x00"):
+        assert not has_text(blank), repr(blank)
+    for text in ("a", " \x00 .", "政府", "🚀", "\u00a0x"):
+        assert has_text(text), repr(text)

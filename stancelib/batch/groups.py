@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..labels import LABELS
+from ..sentences import has_text
 from .folder import PROB_COLUMNS
 from .predict import _failed
 from .reader import _text_problem
@@ -91,7 +92,7 @@ def document_records(clf, documents, bad_index: dict[int, str] | None = None) ->
         for row, text, ident, error, *_ in doc:
             error = error or _text_problem(text) or bad_index.get(row)
             records[row] = {"row": row, "id": ident, "text": None if error else text, "error": error}
-            if error is None and text.strip():
+            if error is None and has_text(text):
                 texts.append(text)
                 rows.append(row)
         if rows:

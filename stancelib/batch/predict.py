@@ -12,6 +12,7 @@ import uuid
 import numpy as np
 
 from ..labels import LABELS
+from ..sentences import has_text
 from .folder import (
     CorpusError, FORMAT_VERSION, LOCK_FILE, PROB_COLUMNS, STATE_FILE, _META_KEY, _check_shard, _list_parts,
     _locked, _model_identity, _now, _part_info, _part_name, _read_state, _write_json, _write_parquet,
@@ -88,7 +89,7 @@ def _predict_chunk(clf, items: list, mode: str, schema):
         for row, text, ident, error, *_ in items:
             error = error or _text_problem(text)
             out.append({"row": row, "id": ident, "text": None if error else text, "error": error})
-            if error is None and text.strip():
+            if error is None and has_text(text):
                 score_at.append(len(out) - 1)
                 to_score.append(text)
         probs, errors = _safe_proba(clf, to_score)
@@ -321,7 +322,7 @@ def predict_dataset(clf, ds, text_column: str = "text", batch_size: int = 64, la
 
     def label_batch(batch):
         texts = batch[text_column]
-        live = [k for k, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+        live = [k for k, t in enumerate(texts) if isinstance(t, str) and has_text(t)]
         labels = [None] * len(texts)
         probs = {c: [None] * len(texts) for c in PROB_COLUMNS}
         if live:
