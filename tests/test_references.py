@@ -178,7 +178,8 @@ def test_fake_changed_text_is_caught_by_hash(fake, tmp_path):
 
 
 @pytest.mark.parametrize("bad, message", [
-    ("{not json", "not valid JSON"),
+    ("{not json", "malformed JSON"),
+    ("[1, 2]", "a reference is a JSON object"),
     (json.dumps({"id": "babe/SG2/1", "part": "train", "label": "neutral_report"}), "lacks hash"),
     (json.dumps({"id": "babe/SG2/1", "part": "test", "hash": "0" * 12, "label": "neutral_report"}), "part must be"),
 ])

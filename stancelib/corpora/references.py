@@ -30,11 +30,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import re
 
-from ..data import DataError, validate_record
+from ..data import DataError, _read_jsonl, validate_record
 from ..sentences import split_sentences
 from .common import _norm, _need, data_root, text_key
 
@@ -208,21 +207,15 @@ class _Resolver:
 def read_references(path: str = REFERENCES_FILE) -> list[dict]:
     """The reference rows (no text), checked for shape; errors name ``file:line``."""
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{where}: not valid JSON ({e.msg})") from None
-            missing = [k for k in ("id", "part", "hash", "label") if k not in row]
-            if missing:
-                raise DataError(f"{where}: reference lacks {', '.join(missing)}")
-            if row["part"] not in PARTS:
-                raise DataError(f"{where}: part must be one of {PARTS}, got {row['part']!r}")
-            rows.append(row | {"_where": where})
+    for where, row in _read_jsonl(path):  # the one JSONL reader: blank lines skipped, bad JSON named
+        if not isinstance(row, dict):
+            raise DataError(f"{where}: a reference is a JSON object, got {type(row).__name__}")
+        missing = [k for k in ("id", "part", "hash", "label") if k not in row]
+        if missing:
+            raise DataError(f"{where}: reference lacks {', '.join(missing)}")
+        if row["part"] not in PARTS:
+            raise DataError(f"{where}: part must be one of {PARTS}, got {row['part']!r}")
+        rows.append(row | {"_where": where})
     return rows
 
 
