@@ -119,11 +119,11 @@ def _quantize_int8(src: str, dst: str) -> None:
 
     The feed-forward output projections (``layer.N/output/dense``) stay float32 too: their
     input is the GELU output, whose outliers one dynamic activation scale per tensor
-    resolves badly. Measured on the document model (test split read in its articles, 699
-    sentences, AMD EPYC AVX-512 VNNI): all of them quantised, labels agree with PyTorch on
-    99.3% and spans on 96.3%; kept float32, 99.7% and 98.8%, for about 25% less speed (611
-    -> 459 sentences/s) and 66 MB instead of 56. Keeping whole layers or the attention
-    projections float32 instead did less for more.
+    resolves badly. Measured on two trained document models (test split read in its articles,
+    699 sentences, AMD EPYC AVX-512 VNNI): all of them quantised, labels agree with PyTorch on
+    99.3% / 98.7% and spans on 96.3% / 95.1%; kept float32, 99.7% / 99.3% and 98.8% / 97.8%, for
+    about 25% less speed (611 -> 459 lone sentences/s) and 66 MB instead of 56. Keeping whole
+    layers or the attention projections float32 as well did less for more.
     """
     import logging
 
