@@ -109,6 +109,23 @@ def make_tiny_model(tokenizer, seed=0, head="sequence"):
     return (BertForSequenceClassification if head == "sequence" else BertForTokenClassification)(config)
 
 
+def make_varied_model(tokenizer, sentences, seed=1):
+    """The tiny random sentence classifier with its head rescaled and centred on ``sentences``.
+
+    An untouched random head labels everything alike; centred on the pooled outputs of
+    ``sentences`` and scaled up, it gives all three labels among them, with clear margins, so a
+    test comparing labels compares labels that differ."""
+    import torch
+
+    model = make_tiny_model(tokenizer, seed=seed).eval()
+    with torch.no_grad():
+        enc = tokenizer(sentences, padding=True, return_tensors="pt")
+        centre = model.bert(**enc).pooler_output.mean(0)
+        model.classifier.weight.mul_(1000)
+        model.classifier.bias.copy_(-model.classifier.weight @ centre)
+    return model
+
+
 @pytest.fixture
 def tiny_model(tokenizer):
     return make_tiny_model(tokenizer)

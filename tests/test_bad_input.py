@@ -29,7 +29,7 @@ import pytest
 from stancelib import LABELS, StanceClassifier
 from stancelib.batch import PROB_COLUMNS
 from stancelib.cli import main
-from tests.conftest import TINY, make_tiny_model, write_jsonl
+from tests.conftest import TINY, make_varied_model, write_jsonl
 
 LONG = "The ministry said. " * 6000  # 114,000 characters, 6000 sentences
 assert len(LONG) == 114_000
@@ -66,17 +66,9 @@ class CountingRunner:
 
 @pytest.fixture(scope="module")
 def model_dir(tokenizer, tmp_path_factory):
-    """A tiny random model whose head is rescaled and centred (as in test_batch) so that it gives all
-    three labels: "the good rows keep their labels" then compares labels that differ."""
-    import torch
-
-    sentences = [t for texts in TINY.values() for t in texts]
-    model = make_tiny_model(tokenizer, seed=1).eval()
-    with torch.no_grad():
-        enc = tokenizer(sentences, padding=True, return_tensors="pt")
-        centre = model.bert(**enc).pooler_output.mean(0)
-        model.classifier.weight.mul_(1000)
-        model.classifier.bias.copy_(-model.classifier.weight @ centre)
+    """A tiny model that gives all three labels: "the good rows keep their labels" then compares
+    labels that differ."""
+    model = make_varied_model(tokenizer, [t for texts in TINY.values() for t in texts])
     path = str(tmp_path_factory.mktemp("bad-input") / "model")
     StanceClassifier(model, tokenizer, max_length=64, metadata={"run_name": "bad-input"}).save_pretrained(path)
     return path

@@ -27,7 +27,7 @@ from stancelib import atomic
 from stancelib import LABELS, StanceClassifier
 from stancelib.batch import (PROB_COLUMNS, CorpusError, add_corpus_arguments, merge_outputs, predict_columns,
                              predict_dataset, predict_file, register_cli, run_corpus_predict)
-from tests.conftest import TINY, make_tiny_model, write_jsonl
+from tests.conftest import TINY, make_tiny_model, make_varied_model, write_jsonl
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENTENCES = [s for texts in TINY.values() for s in texts]
@@ -39,14 +39,7 @@ def corpus(n):
 
 @pytest.fixture(scope="module")
 def clf(tokenizer):
-    import torch
-
-    model = make_tiny_model(tokenizer, seed=1).eval()
-    with torch.no_grad():
-        enc = tokenizer(SENTENCES, padding=True, return_tensors="pt")
-        centre = model.bert(**enc).pooler_output.mean(0)
-        model.classifier.weight.mul_(1000)
-        model.classifier.bias.copy_(-model.classifier.weight @ centre)
+    model = make_varied_model(tokenizer, SENTENCES)  # all three labels among SENTENCES
     return StanceClassifier(model, tokenizer, max_length=64, metadata={"run_name": "batch-test"})
 
 

@@ -25,19 +25,12 @@ def test_saved_folder_is_a_plain_hf_model(saved_tiny_model):
 def test_pipeline_loads_unchanged_and_agrees_with_predict(tokenizer, tmp_path):
     """``transformers.pipeline`` reads the saved folder as a plain sequence classifier: on lone
     sentences its top label is ``predict``'s and its scores are ``predict_proba(calibrated=False)``."""
-    import torch
     from transformers import pipeline
 
-    from tests.conftest import TINY, make_tiny_model
+    from tests.conftest import TINY, make_varied_model
 
     sentences = [t for texts in TINY.values() for t in texts]
-    # an untouched random head labels everything alike: rescale and centre it so labels differ
-    model = make_tiny_model(tokenizer, seed=1).eval()
-    with torch.no_grad():
-        enc = tokenizer(sentences, padding=True, return_tensors="pt")
-        centre = model.bert(**enc).pooler_output.mean(0)
-        model.classifier.weight.mul_(1000)
-        model.classifier.bias.copy_(-model.classifier.weight @ centre)
+    model = make_varied_model(tokenizer, sentences)  # labels that differ between the sentences
     path = str(tmp_path / "model")
     # a fitted temperature: the pipeline knows nothing of it, so only the uncalibrated scores match
     StanceClassifier(model, tokenizer, max_length=64, metadata={"calibration": {"temperature": 2.0}}).save_pretrained(path)

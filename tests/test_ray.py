@@ -24,7 +24,7 @@ from stancelib import LABELS, StanceClassifier  # noqa: E402
 from stancelib.batch import (PROB_COLUMNS, CorpusError, add_corpus_arguments, merge_outputs, predict_file,  # noqa: E402
                              run_corpus_predict)
 from stancelib.batch.ray import predict_ray  # noqa: E402
-from tests.conftest import make_tiny_model, write_jsonl  # noqa: E402
+from tests.conftest import make_varied_model, write_jsonl  # noqa: E402
 from tests.test_batch import SENTENCES, assert_same_output, probs_of, table_of  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,15 +42,8 @@ def local_ray():
 
 @pytest.fixture(scope="module")
 def model_dir(tokenizer, tmp_path_factory):
-    """The tiny random BERT of conftest, its head rescaled and centred (as in test_batch) so that
-    all three labels occur with clear margins."""
-    import torch
-
-    model = make_tiny_model(tokenizer, seed=1).eval()
-    with torch.no_grad():
-        centre = model.bert(**tokenizer(SENTENCES, padding=True, return_tensors="pt")).pooler_output.mean(0)
-        model.classifier.weight.mul_(1000)
-        model.classifier.bias.copy_(-model.classifier.weight @ centre)
+    """A tiny model in which all three labels occur with clear margins."""
+    model = make_varied_model(tokenizer, SENTENCES)
     path = str(tmp_path_factory.mktemp("ray-model") / "model")
     StanceClassifier(model, tokenizer, max_length=64, metadata={"run_name": "ray-test"}).save_pretrained(path)
     return path

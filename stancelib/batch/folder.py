@@ -8,8 +8,7 @@ import json
 import os
 import re
 
-
-from ..atomic import atomic_write
+from ..atomic import atomic_write, write_json
 from ..labels import LABELS
 
 
@@ -33,19 +32,14 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def _atomic_write(path: str, write) -> None:
-    """The project's one atomic file writer (``stancelib.atomic``): readers see the old file or the new one."""
-    atomic_write(path, write)
-
-
 def _write_json(path: str, obj: dict) -> None:
-    _atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, sort_keys=True).encode("utf-8")))
+    write_json(path, obj, sort_keys=True)  # the project's one atomic writer (stancelib.atomic)
 
 
 def _write_parquet(path: str, table) -> None:
     import pyarrow.parquet as pq
 
-    _atomic_write(path, lambda f: pq.write_table(table, f))
+    atomic_write(path, lambda f: pq.write_table(table, f))
 
 
 # ---- the output folder ---------------------------------------------------------
