@@ -34,28 +34,61 @@ def token_tags(offsets, spans: dict) -> list[int]:
     return tags
 
 
+# A run of a kind continues through word pieces whose kind probability (B + I) is at least this
+# (and at least the other kind's); it starts only where the kind is the most likely reading.
+# Measured on the bundled dev split (trained default, 254 attributed sentences): plain per-piece
+# argmax broke long sources where one middle piece dipped below O ("'s Center for" for
+# "Indonesia's Center for ... Mitigation") and agreed with the int8 export on 98.2% of spans;
+# continuing down to 0.25 agrees on 99.0%, with source overlap unchanged and cue overlap higher.
+CONTINUE = 0.25
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a character span to whole words, and drop the commas, colons and semicolons at its
+    ends: a span never starts or ends inside a word ("logy center" -> "volcanology center") or
+    on a clause's punctuation ("Ana Ortega," -> "Ana Ortega")."""
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    while end > start and text[end - 1] in ",;: ":
+        end -= 1
+    while start < end and text[start] in ",;: ":
+        start += 1
+    return start, end
+
+
 def decode(tag_probs: np.ndarray, offsets, text: str) -> dict:
-    """Best-scoring contiguous run per kind -> ``{"source": span|None, "cue": span|None}``."""
+    """Best contiguous run per kind -> ``{"source": span|None, "cue": span|None}``.
+
+    Reads a word piece's kind probability (B + I): which of the two it is matters less than
+    whether it belongs to a source, and splitting the two makes a run break where B and I share
+    the mass. A run starts where the kind beats O and the other kind, runs on while it keeps
+    ``CONTINUE`` and the lead over the other kind, and the run with the highest mean kind
+    probability wins; its characters are widened to whole words.
+    """
+    mass = {"source": tag_probs[:, TAG2ID["B-SOURCE"]] + tag_probs[:, TAG2ID["I-SOURCE"]],
+            "cue": tag_probs[:, TAG2ID["B-CUE"]] + tag_probs[:, TAG2ID["I-CUE"]]}
+    outside = tag_probs[:, TAG2ID["O"]]
     best = {"source": None, "cue": None}
-    tags = tag_probs.argmax(-1)
-    for kind in ("SOURCE", "CUE"):
-        b, i = TAG2ID[f"B-{kind}"], TAG2ID[f"I-{kind}"]
+    for kind, other in (("source", "cue"), ("cue", "source")):
+        own, rival = mass[kind], mass[other]
         runs, current = [], None
-        for k, ((start, end), tag) in enumerate(zip(offsets, tags)):
-            if start == end:
+        for k, (start, end) in enumerate(offsets):
+            if start == end:  # special tokens neither start nor break a run
                 continue
-            if tag == b or (tag == i and current is None):
+            if current is not None and own[k] >= CONTINUE and own[k] >= rival[k]:
+                current[1] = k
+            elif own[k] > outside[k] and own[k] > rival[k]:
                 current = [k, k]
                 runs.append(current)
-            elif tag == i and current is not None:
-                current[1] = k
             else:
                 current = None
         if runs:
-            score = lambda r: tag_probs[r[0] : r[1] + 1, [b, i]].sum(-1).mean()  # noqa: E731
-            first, last = max(runs, key=score)
-            start, end = int(offsets[first][0]), int(offsets[last][1])
-            best[kind.lower()] = {"start": start, "end": end, "text": text[start:end]}
+            first, last = max(runs, key=lambda r: own[r[0] : r[1] + 1].mean())
+            start, end = _whole_words(text, int(offsets[first][0]), int(offsets[last][1]))
+            if end > start:
+                best[kind] = {"start": start, "end": end, "text": text[start:end]}
     return best
 
 

@@ -24,6 +24,38 @@ def test_decode_picks_the_best_run_and_maps_to_characters():
     assert decode(np.eye(5)[[0, 0, 0]], [(0, 0), (0, 3), (0, 0)], "Yes")["source"] is None
 
 
+def _probs(rows):
+    """Tag probabilities from {tag: p} rows (the rest of each row's mass on O)."""
+    out = np.zeros((len(rows), 5))
+    for k, row in enumerate(rows):
+        for tag, p in row.items():
+            out[k, TAG2ID[tag]] = p
+        out[k, TAG2ID["O"]] += 1 - out[k].sum()
+    return out
+
+
+def test_decode_reads_the_kind_not_the_bio_split_and_keeps_a_run_through_a_dip():
+    text = "The Pollinator Institute said"
+    offsets = [(0, 0), (0, 3), (4, 14), (15, 24), (25, 29), (0, 0)]
+    probs = _probs([{}, {"B-SOURCE": 0.9},
+                    {"B-SOURCE": 0.3, "I-SOURCE": 0.3},  # B and I share the mass: still a source piece
+                    {"I-SOURCE": 0.4},                   # below O, but the run goes on (CONTINUE)
+                    {"B-CUE": 0.9}, {}])
+    out = decode(probs, offsets, text)
+    assert out["source"]["text"] == "The Pollinator Institute" and out["cue"]["text"] == "said"
+    # a piece that is neither likely source nor continuing one ends the run; the best mean wins
+    probs[3] = _probs([{"I-SOURCE": 0.1}])[0]
+    assert decode(probs, offsets, text)["source"]["text"] == "The Pollinator"
+
+
+def test_decode_widens_to_whole_words_and_drops_edge_commas():
+    text = "volcanology center, said"
+    # word pieces "volcano" "##logy" "center" "," "said"
+    offsets = [(0, 0), (0, 7), (7, 11), (12, 18), (18, 19), (20, 24), (0, 0)]
+    probs = _probs([{}, {}, {"B-SOURCE": 0.9}, {"I-SOURCE": 0.9}, {"I-SOURCE": 0.5}, {"B-CUE": 0.9}, {}])
+    assert decode(probs, offsets, text)["source"] == {"start": 0, "end": 18, "text": "volcanology center"}
+
+
 def test_span_scores_exact_and_overlap():
     g = [{"start": 0, "end": 12}, {"start": 5, "end": 9}, None, {"start": 0, "end": 2}]
     p = [{"start": 0, "end": 12}, {"start": 4, "end": 9}, {"start": 1, "end": 2}, None]
