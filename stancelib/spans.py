@@ -39,7 +39,8 @@ def token_tags(offsets, spans: dict) -> list[int]:
 # Measured on the bundled dev split (trained default, 254 attributed sentences): plain per-piece
 # argmax broke long sources where one middle piece dipped below O ("'s Center for" for
 # "Indonesia's Center for ... Mitigation") and agreed with the int8 export on 98.2% of spans;
-# continuing down to 0.25 agrees on 99.0%, with source overlap unchanged and cue overlap higher.
+# this decoder agrees on 99.2% (continuing at 0.5 / 0.3 / 0.2 before the whole-word and comma
+# steps: 98.2 / 98.8 / 99.0%), source overlap 0.984 either way, cue overlap 0.960 -> 0.965.
 CONTINUE = 0.25
 
 
