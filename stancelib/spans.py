@@ -66,7 +66,7 @@ def decode(tag_probs: np.ndarray, offsets, text: str) -> dict:
     whether it belongs to a source, and splitting the two makes a run break where B and I share
     the mass. A run starts where the kind beats O and the other kind, runs on while it keeps
     ``CONTINUE`` and the lead over the other kind, and the run with the highest mean kind
-    probability wins; its characters are widened to whole words.
+    probability wins; its characters are widened to whole words and lose edge commas.
     """
     mass = {"source": tag_probs[:, TAG2ID["B-SOURCE"]] + tag_probs[:, TAG2ID["I-SOURCE"]],
             "cue": tag_probs[:, TAG2ID["B-CUE"]] + tag_probs[:, TAG2ID["I-CUE"]]}
