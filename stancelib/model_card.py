@@ -96,7 +96,9 @@ def render_model_card(meta: dict) -> str:
         f"tokens; {args.get('lone_sentence_rate', 0):.0%} of the sentences also trained alone; source/cue head "
         + ("trained jointly" if args.get("train_spans", True) else "not trained"),
         *([f"- real-news three-way references (train part): {meta.get('n_train_real_news_references')} sentences, "
-           f"weight {args.get('real_news_references_weight')}"] if args.get("real_news_references") else []),
+           f"weight {args.get('real_news_references_weight')}"
+           + ("; labels balanced within each corpus" if args.get("real_news_references_balanced") else "")]
+          if args.get("real_news_references") else []),
         *([f"- training-only files beside the training split: {', '.join(f'`{_shown(p)}`' for p in args['extra_train_files'])}"]
           if args.get("extra_train_files") else []),
         "- data files (sha256):",

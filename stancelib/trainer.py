@@ -159,11 +159,43 @@ def class_weights(args: TrainingArguments, labels: list[str]) -> list[float] | N
         return None
     if isinstance(args.class_weights, list):
         return [float(w) for w in args.class_weights]
+    return balanced_weights(labels)
+
+
+def balanced_weights(labels: list[str]) -> list[float]:
+    """Inverse class frequency, in LABELS order (each label's sentences weigh the same in all)."""
     counts = np.array([labels.count(name) for name in LABELS], dtype=float)
     if (counts == 0).any():
         missing = [n for n, c in zip(LABELS, counts) if c == 0]
         raise ValueError(f"the training data has no sentence labelled {', '.join(missing)}")
     return (counts.sum() / (len(LABELS) * counts)).tolist()
+
+
+def example_weights(args: TrainingArguments, records: list[dict]):
+    """``(class weights, weight_of)``: the class weights (LABELS order, or None) and each training
+    record's loss weight.
+
+    Class weights come from the definite labels of the bundled corpus and of the real-news
+    references, which the partial labels must not drown. With ``real_news_references_balanced``
+    a reference weighs by the inverse class frequency within its own corpus instead.
+    """
+    weights = class_weights(args, [r["label"] for r in records
+                                   if r["label"] and (not r.get("_real_news") or r.get("_reference"))])
+    per_corpus = {}
+    if args.real_news_references_balanced:
+        for corpus in {r.get("corpus") for r in records if r.get("_reference")}:
+            per_corpus[corpus] = balanced_weights(
+                [r["label"] for r in records if r.get("_reference") and r.get("corpus") == corpus])
+
+    def weight_of(rec):
+        if rec.get("_reference") and per_corpus:
+            return per_corpus[rec.get("corpus")][LABEL2ID[rec["label"]]] * args.real_news_references_weight
+        w = (weights[LABEL2ID[rec["label"]]] if weights else 1.0) if rec["label"] else args.partial_label_weight
+        if rec.get("_reference"):
+            return w * args.real_news_references_weight
+        return w * (real_news_weight(args.real_news_weight, rec.get("corpus")) if rec.get("_real_news") else 1.0)
+
+    return weights, weight_of
 
 
 # ---- 2. windows ---------------------------------------------------------------------------
@@ -488,17 +520,7 @@ def train(args: TrainingArguments, resume: bool = False, model=None, tokenizer=N
     model.encoder.config.id2label, model.encoder.config.label2id = dict(ID2LABEL), dict(LABEL2ID)
     model.encoder.config.problem_type = "single_label_classification"
 
-    # class weights come from the definite labels of the bundled corpus and of the real-news
-    # references, which the partial labels must not drown
-    weights = class_weights(args, [r["label"] for r in splits["train"]
-                                   if r["label"] and (not r.get("_real_news") or r.get("_reference"))])
-
-    def weight_of(rec):
-        w = (weights[LABEL2ID[rec["label"]]] if weights else 1.0) if rec["label"] else args.partial_label_weight
-        if rec.get("_reference"):
-            return w * args.real_news_references_weight
-        return w * (real_news_weight(args.real_news_weight, rec.get("corpus")) if rec.get("_real_news") else 1.0)
-
+    weights, weight_of = example_weights(args, splits["train"])
     train_examples = window_examples(splits["train"], tokenizer, args, weight_of, args.lone_sentence_rate, args.seed)
     dev_examples = window_examples(splits["dev"] + splits.get("dev_pairs", []), tokenizer, args, weight_of)
     trainer = fit(model, tokenizer, train_examples, dev_examples, args, resume)

@@ -63,6 +63,11 @@ class TrainingArguments:
     # on) the real-news dev part
     real_news_references: bool = False
     real_news_references_weight: float = 1.0
+    # weigh the references' labels within each corpus by inverse class frequency (instead of the
+    # class weights of the whole training set): CheckThat! and BABE were sampled for subjectivity,
+    # so three in four of their references are claims, and that mix must not be learned as "copy
+    # of this kind is a claim"
+    real_news_references_balanced: bool = False
     # score the model on the real-news dev part after training, and fit the temperature on it:
     # None = when the corpora are there, true = required, false = never
     real_news_dev_part: bool | None = None

@@ -1,6 +1,6 @@
 import numpy as np
 
-from stancelib.spans import TAG2ID, decode, span_scores, token_tags
+from stancelib.spans import FALLBACK, TAG2ID, decode, span_scores, token_tags
 
 
 def test_token_tags_bio():
@@ -54,6 +54,32 @@ def test_decode_widens_to_whole_words_and_drops_edge_commas():
     offsets = [(0, 0), (0, 7), (7, 11), (12, 18), (18, 19), (20, 24), (0, 0)]
     probs = _probs([{}, {}, {"B-SOURCE": 0.9}, {"I-SOURCE": 0.9}, {"I-SOURCE": 0.5}, {"B-CUE": 0.9}, {}])
     assert decode(probs, offsets, text)["source"] == {"start": 0, "end": 18, "text": "volcanology center"}
+
+
+def test_decode_drops_a_dangling_last_word_but_keeps_according_to():
+    text = "Teresa Holm, who said at the time"
+    offsets = [(0, 0), (0, 6), (7, 11), (11, 12), (13, 16), (17, 21), (22, 24), (25, 28), (29, 33), (0, 0)]
+    probs = _probs([{}, {"B-SOURCE": 0.9}, {"I-SOURCE": 0.9}, {"I-SOURCE": 0.4}, {"I-SOURCE": 0.3},
+                    {"B-CUE": 0.9}, {"I-CUE": 0.3}, {"I-CUE": 0.3}, {}, {}])
+    out = decode(probs, offsets, text)
+    assert out["source"]["text"] == "Teresa Holm" and out["cue"]["text"] == "said"
+    text = "according to the ministry"
+    offsets = [(0, 0), (0, 9), (10, 12), (13, 16), (17, 25), (0, 0)]
+    probs = _probs([{}, {"B-CUE": 0.9}, {"I-CUE": 0.9}, {}, {"B-SOURCE": 0.9}, {}])
+    assert decode(probs, offsets, text)["cue"]["text"] == "according to"
+
+
+def test_decode_falls_back_on_the_likeliest_piece_where_none_beats_outside():
+    text = "Ms. Varga has ruled out raising tax"
+    offsets = [(0, 0), (0, 3), (4, 9), (10, 13), (14, 19), (20, 23), (24, 31), (32, 35), (0, 0)]
+    weak = FALLBACK + 0.05
+    probs = _probs([{}, {"B-SOURCE": weak}, {"I-SOURCE": weak + 0.1}, {"B-CUE": 0.9}, {"I-CUE": 0.9},
+                    {"I-CUE": 0.9}, {}, {}, {}])
+    out = decode(probs, offsets, text)
+    assert out["source"]["text"] == "Ms. Varga" and out["cue"]["text"] == "has ruled out"
+    # below FALLBACK nothing is a source
+    probs[1:3] = _probs([{"B-SOURCE": FALLBACK / 2}, {"I-SOURCE": FALLBACK / 2}])
+    assert decode(probs, offsets, text)["source"] is None
 
 
 def test_span_scores_exact_and_overlap():

@@ -218,3 +218,23 @@ def test_news_mix_keeps_dev_out_and_scores_it(tmp_path, tiny_corpus, tokenizer, 
     card = open(out / "model" / "README.md").read()
     assert "`checkthat-dev` (unattributed (SUBJ) vs not (OBJ), 2 sentences)" in card
     assert f"real news (news-mix): {meta['n_train_real_news']} sentences" in card and "dev kept out" in card
+
+
+def test_references_balanced_within_their_corpus():
+    from stancelib.trainer import example_weights
+
+    bundled = [{"label": lab} for lab in ["neutral_report"] * 4 + ["attributed_statement"] * 4 + ["unattributed_claim"] * 4]
+    # a corpus sampled for subjectivity: three in four of its references are claims
+    refs = [{"label": lab, "corpus": "checkthat", "_real_news": True, "_reference": True}
+            for lab in ["neutral_report"] * 2 + ["attributed_statement"] * 2 + ["unattributed_claim"] * 12]
+    partial = [{"label": None, "allowed": ["neutral_report", "attributed_statement"], "corpus": "babe", "_real_news": True}]
+    records = bundled + refs + partial
+    _, plain = example_weights(TrainingArguments(real_news_references_weight=2.0), records)
+    _, balanced = example_weights(TrainingArguments(real_news_references_weight=2.0, real_news_references_balanced=True),
+                                  records)
+    neutral_ref, claim_ref = refs[0], refs[-1]
+    # plain: one set of class weights for all definite labels; balanced: each corpus's labels weigh the same in all
+    assert plain(neutral_ref) / plain(claim_ref) == pytest.approx(16 / 6)  # 6 neutral, 16 claims in all
+    assert balanced(neutral_ref) == pytest.approx(2.0 * 16 / (3 * 2)) and balanced(claim_ref) == pytest.approx(2.0 * 16 / (3 * 12))
+    # the bundled corpus and the partial labels are weighed as before
+    assert balanced(bundled[0]) == plain(bundled[0]) and balanced(partial[0]) == plain(partial[0])
