@@ -162,12 +162,12 @@ def class_weights(args: TrainingArguments, labels: list[str]) -> list[float] | N
     return balanced_weights(labels)
 
 
-def balanced_weights(labels: list[str]) -> list[float]:
+def balanced_weights(labels: list[str], what: str = "the training data") -> list[float]:
     """Inverse class frequency, in LABELS order (each label's sentences weigh the same in all)."""
     counts = np.array([labels.count(name) for name in LABELS], dtype=float)
     if (counts == 0).any():
         missing = [n for n, c in zip(LABELS, counts) if c == 0]
-        raise ValueError(f"the training data has no sentence labelled {', '.join(missing)}")
+        raise ValueError(f"no sentence labelled {', '.join(missing)} in {what}")
     return (counts.sum() / (len(LABELS) * counts)).tolist()
 
 
@@ -185,7 +185,8 @@ def example_weights(args: TrainingArguments, records: list[dict]):
     if args.real_news_references_balanced:
         for corpus in {r.get("corpus") for r in records if r.get("_reference")}:
             per_corpus[corpus] = balanced_weights(
-                [r["label"] for r in records if r.get("_reference") and r.get("corpus") == corpus])
+                [r["label"] for r in records if r.get("_reference") and r.get("corpus") == corpus],
+                what=f"the {corpus} references (real_news_references_balanced needs every label in each corpus)")
 
     def weight_of(rec):
         if rec.get("_reference") and per_corpus:

@@ -238,3 +238,6 @@ def test_references_balanced_within_their_corpus():
     assert balanced(neutral_ref) == pytest.approx(2.0 * 16 / (3 * 2)) and balanced(claim_ref) == pytest.approx(2.0 * 16 / (3 * 12))
     # the bundled corpus and the partial labels are weighed as before
     assert balanced(bundled[0]) == plain(bundled[0]) and balanced(partial[0]) == plain(partial[0])
+    # a corpus whose references lack a label cannot be balanced: the error names it
+    with pytest.raises(ValueError, match="no sentence labelled neutral_report in the checkthat references"):
+        example_weights(TrainingArguments(real_news_references_balanced=True), bundled + refs[2:])
