@@ -189,11 +189,10 @@ def example_weights(args: TrainingArguments, records: list[dict]):
                 what=f"the {corpus} references (real_news_references_balanced needs every label in each corpus)")
 
     def weight_of(rec):
-        if rec.get("_reference") and per_corpus:
-            return per_corpus[rec.get("corpus")][LABEL2ID[rec["label"]]] * args.real_news_references_weight
+        if rec.get("_reference"):  # definite labels: their corpus's class weights, else everyone's
+            table = per_corpus.get(rec.get("corpus")) or weights
+            return (table[LABEL2ID[rec["label"]]] if table else 1.0) * args.real_news_references_weight
         w = (weights[LABEL2ID[rec["label"]]] if weights else 1.0) if rec["label"] else args.partial_label_weight
-        if rec.get("_reference"):
-            return w * args.real_news_references_weight
         return w * (real_news_weight(args.real_news_weight, rec.get("corpus")) if rec.get("_real_news") else 1.0)
 
     return weights, weight_of
