@@ -90,6 +90,7 @@ class TrainingArguments:
     keep_checkpoints: bool = False
 
     def __post_init__(self):
+        self._check_numbers()
         if isinstance(self.class_weights, str) and self.class_weights not in ("balanced", "none"):
             raise ValueError(f"class_weights must be 'balanced', 'none' or three numbers, got {self.class_weights!r}")
         if isinstance(self.class_weights, list) and len(self.class_weights) != 3:
@@ -111,6 +112,26 @@ class TrainingArguments:
             raise ValueError(f"lone_sentence_rate must lie in [0, 1], got {self.lone_sentence_rate}")
         if self.max_length < 8:
             raise ValueError("max_length must be at least 8 tokens")
+
+    def _check_numbers(self) -> None:
+        """Numeric settings become numbers or raise, naming the setting. YAML reads ``5e-5`` (no
+        dot) as a string, which would otherwise fail deep inside the optimizer after the data loaded."""
+        for f in dataclasses.fields(self):
+            kind = f.type.removesuffix(" | None")  # the annotations are strings (PEP 563)
+            value = getattr(self, f.name)
+            if kind not in ("int", "float") or value is None:
+                continue
+            number = value
+            if isinstance(value, str):
+                try:
+                    number = float(value)
+                except ValueError:
+                    number = None
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or (
+                    kind == "int" and not float(number).is_integer()):
+                raise ValueError(f"{f.name} must be {'a whole number' if kind == 'int' else 'a number'}, got {value!r}")
+            # a whole number stays one where a float is allowed ("2 epochs" in the model card)
+            setattr(self, f.name, int(number) if kind == "int" or isinstance(number, int) else float(number))
 
     @property
     def run_name(self) -> str:

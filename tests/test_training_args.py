@@ -105,3 +105,23 @@ def test_per_corpus_real_news_settings():
         TrainingArguments(real_news_weight={"chekthat": 1.0})
     with pytest.raises(ValueError, match="real_news_max: unknown corpus default"):
         TrainingArguments(real_news_max={"default": 10})
+
+
+def test_numbers_written_without_a_dot_are_numbers(tmp_path):
+    # YAML 1.1 reads 5e-5 as a string; it must train at 5e-5, not fail inside the optimizer
+    path = tmp_path / "c.yaml"
+    path.write_text("learning_rate: 5e-5\nnum_train_epochs: 2\n")
+    args = TrainingArguments.from_yaml(str(path), ["weight_decay=1e-2", "max_steps=3.0"])
+    assert args.learning_rate == 5e-5 and isinstance(args.learning_rate, float)
+    assert args.weight_decay == 0.01 and args.num_train_epochs == 2
+    assert args.max_steps == 3 and isinstance(args.max_steps, int)
+
+
+@pytest.mark.parametrize("setting,message", [("learning_rate=fast", "learning_rate must be a number"),
+                                             ("max_length=3.5", "max_length must be a whole number"),
+                                             ("seed=true", "seed must be a whole number")])
+def test_numeric_settings_are_checked(tmp_path, setting, message):
+    path = tmp_path / "c.yaml"
+    path.write_text("seed: 1\n")
+    with pytest.raises(ValueError, match=message):
+        TrainingArguments.from_yaml(str(path), [setting])
